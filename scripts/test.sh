@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: installs everything a fresh machine needs (see scripts/setup_env.sh) and runs
+# the test suite. Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/networks -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup_env.sh
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
