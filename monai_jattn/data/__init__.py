@@ -1,0 +1,21 @@
+"""DRIVE and ISIC-2017 datalists, data checks, splits and synthetic sample datasets."""
+
+from .checks import SUPPORTED_SUFFIXES, DatasetError, check_datalist
+from .drive import drive_datalist
+from .folder import image_folder_datalist
+from .isic2017 import isic2017_datalist
+from .sample_drive import write_drive_sample
+from .sample_isic2017 import write_isic2017_sample
+from .split import split_train_val
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "DatasetError",
+    "check_datalist",
+    "drive_datalist",
+    "image_folder_datalist",
+    "isic2017_datalist",
+    "split_train_val",
+    "write_drive_sample",
+    "write_isic2017_sample",
+]

@@ -1,0 +1,115 @@
+"""Datalists for DRIVE (Digital Retinal Images for Vessel Extraction) in its official layout.
+
+Layout, under the DRIVE folder::
+
+    training/images/21_training.tif ... 40_training.tif        RGB, 565 x 584
+    training/1st_manual/21_manual1.gif                          vessel labels, 0/255
+    training/mask/21_training_mask.gif                          field-of-view (FOV) masks, 0/255
+    test/images/01_test.tif ... 20_test.tif
+    test/mask/01_test_mask.gif
+    test/1st_manual/01_manual1.gif                              older releases only
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from monai_jattn.data.checks import DatasetError, require_dir
+
+__all__ = ["DRIVE_SPLITS", "find_drive_dir", "drive_datalist"]
+
+DRIVE_SPLITS = ("training", "test")
+
+logger = logging.getLogger("monai_jattn.data")
+
+
+def find_drive_dir(root: str | os.PathLike, split: str = "training") -> Path:
+    """Find the DRIVE folder: ``root`` itself, its ``DRIVE`` child, or a folder of the same name nested inside.
+
+    Args:
+        root: the DRIVE folder, its parent, or a folder holding a nested copy of the same name
+            (as some unzip tools make, e.g. ``DRIVE/DRIVE``).
+        split: the split whose ``<split>/images`` folder marks the DRIVE folder.
+
+    Raises:
+        DatasetError: ``root`` does not exist, or no candidate holds ``<split>/images``.
+    """
+    root = require_dir(root, "the DRIVE dataset")
+    names = {"drive", root.name.lower()}
+    candidates = level = [root]
+    for _ in range(2):  # root, root/DRIVE, root/DRIVE/DRIVE
+        level = [c for p in level for c in sorted(p.iterdir()) if c.is_dir() and c.name.lower() in names]
+        candidates = candidates + level
+    for candidate in candidates:
+        if (candidate / split / "images").is_dir():
+            return candidate
+    looked = ", ".join(str(c / split / "images") for c in candidates)
+    raise DatasetError(f"{root}: no DRIVE '{split}/images' folder found (looked for {looked})")
+
+
+def drive_datalist(root: str | os.PathLike, split: str = "training", require_labels: bool = False) -> list[dict]:
+    """List the images of one DRIVE split with their vessel labels and field-of-view masks.
+
+    Args:
+        root: the DRIVE folder, its parent, or a folder nesting a copy of the same name.
+        split: ``"training"`` or ``"test"``.
+        require_labels: raise when the test split has no ``1st_manual`` labels (current DRIVE
+            downloads lack them). By default entries then have no ``"label"`` and a warning naming
+            the folder is logged. Training labels are always required.
+
+    Returns:
+        Dicts sorted by image number, with ``"image"``, ``"label"`` (if available), ``"mask"`` (the
+        FOV) as path strings, and ``"id"`` (the image's file stem, e.g. ``"21_training"``).
+
+    Raises:
+        DatasetError: a missing folder, a file that does not follow the official naming, an image
+            without its label or FOV mask (all listed in one message), or an empty split.
+
+    Examples::
+
+        >>> train = drive_datalist("/data/DRIVE", "training")
+        >>> train[0]["id"], sorted(train[0])
+        ('21_training', ['id', 'image', 'label', 'mask'])
+    """
+    if split not in DRIVE_SPLITS:
+        raise ValueError(f"split must be one of {DRIVE_SPLITS}, got {split!r}")
+    split_dir = find_drive_dir(root, split) / split
+    image_dir, label_dir, mask_dir = split_dir / "images", split_dir / "1st_manual", split_dir / "mask"
+    require_dir(mask_dir, f"DRIVE {split} field-of-view masks")
+    has_labels = label_dir.is_dir()
+    if not has_labels:
+        if split == "training" or require_labels:
+            require_dir(label_dir, f"DRIVE {split} vessel labels (1st_manual)")
+        logger.warning(
+            "DRIVE %s split has no labels: %s does not exist; entries have no 'label' (inference only). "
+            "Older DRIVE releases include the test labels.",
+            split,
+            label_dir,
+        )
+    pattern = re.compile(rf"(\d+)_{split}\.tif", re.IGNORECASE)
+    datalist, problems = [], []
+    for path in sorted(image_dir.iterdir()):
+        if path.name.startswith("."):
+            continue
+        match = pattern.fullmatch(path.name)
+        if match is None:
+            problems.append(f"{path}: unexpected file in a DRIVE images folder (expected names like 21_{split}.tif)")
+            continue
+        entry = {"image": str(path), "id": path.stem}
+        expected = {"mask": mask_dir / f"{path.stem}_mask.gif"}
+        if has_labels:
+            expected["label"] = label_dir / f"{match.group(1)}_manual1.gif"
+        for key, file in expected.items():
+            if file.is_file():
+                entry[key] = str(file)
+            else:
+                problems.append(f"{path}: its {'FOV mask' if key == 'mask' else key} {file} is missing")
+        datalist.append((int(match.group(1)), entry))
+    if problems:
+        raise DatasetError(f"{len(problems)} problem(s) in {split_dir}:\n  " + "\n  ".join(problems))
+    if not datalist:
+        raise DatasetError(f"{image_dir}: no DRIVE images (*_{split}.tif) found")
+    return [entry for _, entry in sorted(datalist, key=lambda item: item[0])]

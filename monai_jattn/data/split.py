@@ -1,0 +1,44 @@
+"""Seeded, deterministic train/validation split (DRIVE has no official validation set)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monai.data import partition_dataset
+
+__all__ = ["split_train_val"]
+
+
+def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: int = 0) -> tuple[list, list]:
+    """Shuffle ``datalist`` with ``seed`` and split it into training and validation parts.
+
+    Uses `monai.data.partition_dataset`, so the same ``datalist``, fraction and seed always give
+    the same split, in every process. The validation part holds ``round(val_fraction * n)``
+    entries.
+
+    Args:
+        datalist: the entries to split.
+        val_fraction: the fraction for validation, in (0, 1).
+        seed: the shuffling seed.
+
+    Returns:
+        ``(train, val)``, two non-empty lists.
+
+    Raises:
+        ValueError: ``val_fraction`` is not in (0, 1), or either part would be empty.
+
+    Examples::
+
+        >>> train, val = split_train_val(drive_datalist("/data/DRIVE"), val_fraction=0.2, seed=0)
+        >>> len(train), len(val)
+        (16, 4)
+    """
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    train, val = partition_dataset(list(datalist), ratios=[1 - val_fraction, val_fraction], shuffle=True, seed=seed)
+    if not train or not val:
+        raise ValueError(
+            f"cannot split {len(datalist)} entries with val_fraction={val_fraction}: "
+            f"{len(train)} for training and {len(val)} for validation"
+        )
+    return train, val

@@ -1,0 +1,85 @@
+"""Loading 2D images (.tif, .gif, .jpg, .png) as channel-first MONAI MetaTensors."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.data import PILReader
+from monai.transforms import LoadImage, MapTransform
+from monai.utils import ensure_tuple
+from PIL import Image
+
+from monai_jattn.data.checks import DatasetError, check_suffix
+
+__all__ = ["LoadImage2Dd"]
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """PIL converter: any mode (grey, palette, RGBA, ...) to 3-channel RGB."""
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _to_grey(image: Image.Image) -> Image.Image:
+    """PIL converter: any mode to 8-bit grey; palette images go through their palette."""
+    return image if image.mode == "L" else image.convert("L")
+
+
+class LoadImage2Dd(MapTransform):
+    """Load 2D image files with MONAI's `LoadImage` and `PILReader`, channel first, with metadata.
+
+    Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode;
+    ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
+    ``> 0`` after converting through the palette, so GIFs that open in palette mode "P" are read
+    right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
+    `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
+    (width, height), i.e. an image of W x H pixels loads as (C, W, H).
+
+    Args:
+        keys: keys of the files to load.
+        binary_keys: the subset of ``keys`` to load as binary masks.
+        allow_missing_keys: do not raise when a key is absent from the data.
+
+    Raises:
+        DatasetError: naming the file, when it does not exist, has an unsupported type, or is
+            corrupt or truncated.
+
+    Examples::
+
+        >>> load = LoadImage2Dd(keys=("image", "label", "mask"), binary_keys=("label", "mask"))
+        >>> data = load({"image": "21_training.tif", "label": "21_manual1.gif", "mask": "21_training_mask.gif"})
+        >>> data["image"].shape, data["label"].shape
+        (torch.Size([3, 565, 584]), torch.Size([1, 565, 584]))
+    """
+
+    def __init__(
+        self, keys: KeysCollection, binary_keys: Sequence[str] | str = (), allow_missing_keys: bool = False
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.binary_keys = ensure_tuple(binary_keys)
+        unknown = set(self.binary_keys) - set(self.keys)
+        if unknown:
+            raise ValueError(f"binary_keys {sorted(unknown)} are not in keys {list(self.keys)}")
+        self._loader = LoadImage(image_only=True, ensure_channel_first=True, dtype=np.float32)
+        self._rgb_reader = PILReader(converter=_to_rgb)
+        self._grey_reader = PILReader(converter=_to_grey)
+
+    def load(self, filename: str, binary: bool = False) -> torch.Tensor:
+        """Load one file: RGB (3, W, H) 0-255, or binary (1, W, H) 0/1 with ``binary=True``."""
+        check_suffix(filename)
+        if not Path(filename).is_file():
+            raise DatasetError(f"{filename}: file not found")
+        try:
+            image = self._loader(filename, reader=self._grey_reader if binary else self._rgb_reader)
+        except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
+            raise DatasetError(f"{filename}: cannot read the image, corrupt or truncated ({type(e).__name__}: {e})") from e
+        return (image > 0).float() if binary else image
+
+    def __call__(self, data: Mapping[Hashable, str]) -> dict:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.load(str(d[key]), binary=key in self.binary_keys)
+        return d

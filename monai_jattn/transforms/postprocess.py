@@ -1,0 +1,164 @@
+"""Post-processing of segmentation predictions: keep the pixels inside a field of view for scoring, and
+write a prediction as probability, mask and overlay PNGs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Mapping
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.data import PILWriter
+from monai.data.meta_tensor import MetaTensor
+from monai.transforms import LabelToContour, LoadImage, MapTransform, Transform
+from monai.visualize import blend_images
+
+from monai_jattn.data.files import write_atomic
+
+__all__ = ["MaskedPixelsd", "SaveSegmentationPNGd"]
+
+
+class MaskedPixelsd(MapTransform):
+    """
+    Keep only the pixels inside a mask (e.g. DRIVE's field of view): each ``keys`` item of shape
+    ``(C, *spatial)`` becomes ``(C, N)``, the N pixels where ``data[mask_key] > 0``, in the same order
+    for every key. MONAI's metrics take the result as a one-dimensional image, so
+    ``ConfusionMatrixMetric`` and ``ROCAUCMetric`` then count exactly the pixels inside the mask.
+
+    Args:
+        keys: keys of the items to select pixels from, e.g. ``["pred", "prob", "label"]``.
+        mask_key: key of the ``(1, *spatial)`` mask.
+        allow_missing_keys: don't raise if a ``keys`` item is missing (the mask is always required).
+
+    Example::
+
+        MaskedPixelsd(keys=["pred", "label"], mask_key="mask")(
+            {"pred": torch.ones(1, 4, 4), "label": torch.zeros(1, 4, 4), "mask": torch.eye(4)[None]}
+        )["pred"].shape  # (1, 4)
+    """
+
+    def __init__(self, keys: KeysCollection, mask_key: str = "mask", allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.mask_key = mask_key
+
+    def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
+        d = dict(data)
+        if self.mask_key not in d:
+            raise KeyError(f"{_source(d)}: no '{self.mask_key}' mask to select pixels with.")
+        mask = _plain(d[self.mask_key])
+        if mask.shape[0] != 1:
+            raise ValueError(f"{_source(d)}: mask '{self.mask_key}' must have one channel, got shape {tuple(mask.shape)}.")
+        inside = mask[0] > 0
+        for key in self.key_iterator(d):
+            item = _plain(d[key])
+            if item.shape[1:] != inside.shape:
+                raise ValueError(
+                    f"{_source(d)}: '{key}' has spatial shape {tuple(item.shape[1:])} but mask '{self.mask_key}' has "
+                    f"{tuple(inside.shape)}."
+                )
+            d[key] = item[:, inside.to(item.device)]
+        return d
+
+
+class SaveSegmentationPNGd(Transform):
+    """
+    Write one image's prediction to ``output_dir`` as three PNGs at the size of the prediction
+    (which should be the original image size):
+
+    - ``<id>_prob.png``: the foreground probability ``data[prob_key]`` as uint8 0..255;
+    - ``<id>_mask.png``: the binary prediction ``data[pred_key]`` as 0/255;
+    - ``<id>_overlay.png``: the original image (read again from the file named in
+      ``data[image_key].meta["filename_or_obj"]``) with the predicted mask blended in
+      (``overlay="fill"``) or its outline (``overlay="contour"``).
+
+    If ``fov_key`` is given and the data has that mask, probability and mask are set to 0 outside it
+    (data without the key is written as it is). Every file is written atomically. The data is
+    returned unchanged.
+
+    Args:
+        output_dir: folder for the PNGs (created if needed).
+        prob_key: key of the ``(1, *spatial)`` foreground probability in [0, 1].
+        pred_key: key of the ``(1, *spatial)`` binary prediction.
+        image_key: key of the input image, a `MetaTensor` whose metadata names its file.
+        id_key: key of the image identifier used in the file names.
+        fov_key: key of an optional field-of-view mask.
+        overlay: ``"fill"`` to tint the predicted pixels, ``"contour"`` to draw the mask's outline.
+        alpha: opacity of the overlay colour.
+        cmap: matplotlib colour map; the overlay colour is its top colour.
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike,
+        prob_key: str = "prob",
+        pred_key: str = "pred",
+        image_key: str = "image",
+        id_key: str = "id",
+        fov_key: str | None = None,
+        overlay: str = "fill",
+        alpha: float = 0.6,
+        cmap: str = "winter",
+    ) -> None:
+        if overlay not in ("fill", "contour"):
+            raise ValueError(f"overlay must be 'fill' or 'contour', got {overlay!r}.")
+        self.output_dir = os.fspath(output_dir)
+        self.prob_key, self.pred_key, self.image_key, self.id_key, self.fov_key = (
+            prob_key,
+            pred_key,
+            image_key,
+            id_key,
+            fov_key,
+        )
+        self.overlay = overlay
+        self.alpha = alpha
+        self.cmap = cmap
+        self._load_rgb = LoadImage(
+            reader="PILReader", image_only=True, ensure_channel_first=True, converter=lambda im: im.convert("RGB")
+        )
+
+    def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> Mapping[Hashable, torch.Tensor]:
+        for key in (self.prob_key, self.pred_key, self.id_key, self.image_key):
+            if key not in data:
+                raise KeyError(f"{_source(data)}: no '{key}' item to write the prediction PNGs from.")
+        prob = _plain(data[self.prob_key]).detach().float().cpu()
+        pred = (_plain(data[self.pred_key]).detach().cpu() > 0).float()
+        if self.fov_key is not None and self.fov_key in data:
+            fov = (_plain(data[self.fov_key]).detach().cpu() > 0).float()
+            prob, pred = prob * fov, pred * fov
+        image = data[self.image_key]
+        if not isinstance(image, MetaTensor) or "filename_or_obj" not in image.meta:
+            raise ValueError(f"'{self.image_key}' does not name the file it was loaded from; cannot draw the overlay.")
+        source = str(image.meta["filename_or_obj"])
+        original = self._load_rgb(source)
+        if tuple(original.shape[1:]) != tuple(pred.shape[1:]) or prob.shape != pred.shape:
+            raise ValueError(
+                f"{source}: prediction shapes {tuple(prob.shape)} / {tuple(pred.shape)} do not match the original "
+                f"image ({tuple(original.shape[1:])}); invert spatial transforms before saving."
+            )
+        outline = LabelToContour()(pred) if self.overlay == "contour" else pred
+        overlay = blend_images(original, outline, alpha=self.alpha, cmap=self.cmap, transparent_background=True)
+        image_id = str(data[self.id_key])
+        for suffix, array in (("prob", prob), ("mask", pred), ("overlay", overlay)):
+            _write_png(np.asarray(array, dtype=np.float32), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
+        return data
+
+
+def _plain(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """The data as a plain tensor (MetaTensor metadata dropped)."""
+    return x.as_tensor() if isinstance(x, MetaTensor) else torch.as_tensor(x)
+
+
+def _source(data: Mapping) -> str:
+    """The file an item was loaded from, for messages and for reading the original image."""
+    for value in data.values():
+        if isinstance(value, MetaTensor) and "filename_or_obj" in value.meta:
+            return str(value.meta["filename_or_obj"])
+    return "<unknown file>"
+
+
+def _write_png(array: np.ndarray, path: str) -> None:
+    """Write a channel-first array in [0, 1] (MONAI's PIL orientation) as an 8-bit PNG, atomically."""
+    writer = PILWriter(output_dtype=np.uint8, scale=255)
+    writer.set_data_array(array, channel_dim=0)
+    write_atomic(path, lambda tmp: writer.write(tmp))
