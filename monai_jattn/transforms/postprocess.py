@@ -66,7 +66,7 @@ class SaveSegmentationPNGd(Transform):
     Write one image's prediction to ``output_dir`` as three PNGs at the size of the prediction
     (which should be the original image size):
 
-    - ``<id>_prob.png``: the foreground probability ``data[prob_key]`` as uint8 0..255;
+    - ``<id>_prob.png``: the foreground probability ``data[prob_key]`` as uint8 0..255 (rounded);
     - ``<id>_mask.png``: the binary prediction ``data[pred_key]`` as 0/255;
     - ``<id>_overlay.png``: the original image (read again from the file named in
       ``data[image_key].meta["filename_or_obj"]``) with the predicted mask blended in
@@ -130,14 +130,14 @@ class SaveSegmentationPNGd(Transform):
         if not isinstance(image, MetaTensor) or "filename_or_obj" not in image.meta:
             raise ValueError(f"'{self.image_key}' does not name the file it was loaded from; cannot draw the overlay.")
         source = str(image.meta["filename_or_obj"])
-        original = self._load_rgb(source)
+        original = self._load_rgb(source) / 255.0
         if tuple(original.shape[1:]) != tuple(pred.shape[1:]) or prob.shape != pred.shape:
             raise ValueError(
                 f"{source}: prediction shapes {tuple(prob.shape)} / {tuple(pred.shape)} do not match the original "
                 f"image ({tuple(original.shape[1:])}); invert spatial transforms before saving."
             )
         outline = LabelToContour()(pred) if self.overlay == "contour" else pred
-        overlay = blend_images(original, outline, alpha=self.alpha, cmap=self.cmap, transparent_background=True)
+        overlay = blend_images(original, outline, self.alpha, self.cmap, rescale_arrays=False, transparent_background=True)
         image_id = str(data[self.id_key])
         for suffix, array in (("prob", prob), ("mask", pred), ("overlay", overlay)):
             _write_png(np.asarray(array, dtype=np.float32), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
@@ -159,6 +159,6 @@ def _source(data: Mapping) -> str:
 
 def _write_png(array: np.ndarray, path: str) -> None:
     """Write a channel-first array in [0, 1] (MONAI's PIL orientation) as an 8-bit PNG, atomically."""
-    writer = PILWriter(output_dtype=np.uint8, scale=255)
-    writer.set_data_array(array, channel_dim=0)
+    writer = PILWriter(output_dtype=np.uint8, scale=None)
+    writer.set_data_array(np.round(np.clip(array, 0.0, 1.0) * 255.0), channel_dim=0)
     write_atomic(path, lambda tmp: writer.write(tmp))

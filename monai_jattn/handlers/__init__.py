@@ -1,0 +1,19 @@
+"""Ignite / MONAI handlers used by the monai-jattn bundles."""
+
+from .latest_checkpoint import LatestCheckpointSaver
+from .metrics_report import CONFUSION_MATRIX_METRICS, METRIC_TITLES, MetricsReportSaver
+from .nan_loss import StopOnNanLoss
+from .roc_auc import PerImageROCAUC, PerImageROCAUCMetric
+from .training_curve import TrainingCurveSaver, plot_training_curve
+
+__all__ = [
+    "CONFUSION_MATRIX_METRICS",
+    "LatestCheckpointSaver",
+    "METRIC_TITLES",
+    "MetricsReportSaver",
+    "PerImageROCAUC",
+    "PerImageROCAUCMetric",
+    "StopOnNanLoss",
+    "TrainingCurveSaver",
+    "plot_training_curve",
+]

@@ -1,0 +1,84 @@
+"""Keep one always-complete checkpoint of the training state, under a fixed name, for resuming."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+import ignite.distributed as idist
+from ignite.engine import Engine, Events
+
+from monai_jattn.data.files import write_atomic
+
+__all__ = ["LatestCheckpointSaver"]
+
+
+class LatestCheckpointSaver:
+    """
+    Ignite handler that saves the state of ``save_dict`` (network, optimizer, trainer, ...) to one
+    file, ``save_dir/filename``, every ``save_interval`` epochs (or iterations) and when the run
+    completes, replacing the previous one atomically: the file is written beside the target and
+    renamed over it, so a run killed at any moment leaves the last complete checkpoint behind.
+    (MONAI's `CheckpointSaver` names interval checkpoints by epoch, and ignite's `Checkpoint` deletes
+    a same-named file before writing the new one.) Resume with
+    ``monai.handlers.CheckpointLoader(load_path=save_dir/filename, load_dict=save_dict)``.
+
+    `torch.nn.DataParallel` / `DistributedDataParallel` modules are saved unwrapped; in a
+    distributed run only ``save_rank`` writes.
+
+    Args:
+        save_dir: folder of the checkpoint (created if needed).
+        save_dict: objects with ``state_dict()`` to save, e.g.
+            ``{"network": net, "optimizer": opt, "trainer": trainer}``.
+        filename: name of the checkpoint file.
+        save_interval: save every this many epochs (``epoch_level``) or iterations.
+        epoch_level: count ``save_interval`` in epochs (True) or iterations (False).
+        save_rank: the rank that writes in a distributed run.
+
+    Example::
+
+        LatestCheckpointSaver("models", {"network": net, "optimizer": opt, "trainer": trainer}).attach(trainer)
+    """
+
+    def __init__(
+        self,
+        save_dir: str | os.PathLike,
+        save_dict: Mapping[str, Any],
+        filename: str = "latest.pt",
+        save_interval: int = 1,
+        epoch_level: bool = True,
+        save_rank: int = 0,
+    ) -> None:
+        if not save_dict:
+            raise ValueError("save_dict must name at least one object to save.")
+        if save_interval < 1:
+            raise ValueError(f"save_interval must be a positive integer, got {save_interval}.")
+        self.path = os.path.join(os.fspath(save_dir), filename)
+        self.save_dict = dict(save_dict)
+        self.save_interval = save_interval
+        self.epoch_level = epoch_level
+        self.save_rank = save_rank
+        self._saved_iteration: int | None = None
+
+    def attach(self, engine: Engine) -> None:
+        """Save at every ``save_interval`` epochs/iterations and at the end of the run."""
+        event = Events.EPOCH_COMPLETED if self.epoch_level else Events.ITERATION_COMPLETED
+        engine.add_event_handler(event(every=self.save_interval), self)
+        engine.add_event_handler(Events.COMPLETED, self)
+
+    def __call__(self, engine: Engine) -> None:
+        """Write the checkpoint unless this iteration is already saved."""
+        if engine.state.iteration == self._saved_iteration or idist.get_rank() != self.save_rank:
+            return
+        checkpoint = {name: _unwrap(obj).state_dict() for name, obj in self.save_dict.items()}
+        write_atomic(self.path, lambda tmp: torch.save(checkpoint, tmp))
+        self._saved_iteration = engine.state.iteration
+        engine.logger.info(f"Saved the latest checkpoint (iteration {engine.state.iteration}) to {self.path}")
+
+
+def _unwrap(obj: Any) -> Any:
+    if isinstance(obj, (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)):
+        return obj.module
+    return obj

@@ -1,0 +1,140 @@
+"""Record a training run's curve (loss per iteration, validation metric per validation) to JSON and PNG."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+
+import ignite.distributed as idist
+import numpy as np
+from ignite.engine import Engine, Events
+from matplotlib.figure import Figure
+from monai.handlers import from_engine
+
+from monai_jattn.data.files import write_atomic, write_text_atomic
+
+__all__ = ["TrainingCurveSaver", "plot_training_curve"]
+
+
+class TrainingCurveSaver:
+    """
+    Ignite handler for a trainer that records the loss of every iteration and, when a ``validator``
+    is given, its metric after every validation, and writes them at every epoch end and at the end
+    of the run to ``output_dir/<filename>.json``::
+
+        {"loss": {"iteration": [...], "value": [...]},
+         "validation": {"metric": "dice", "iteration": [...], "value": [...]}}
+
+    and plots them to ``output_dir/<filename>.png`` (both written atomically). When a run resumes
+    from a checkpoint, the existing curve is kept up to the restored iteration, so the curve of a
+    resumed run is continuous; attach this handler after the `CheckpointLoader` that restores the
+    trainer. In a distributed run only ``save_rank`` records and writes.
+
+    Args:
+        output_dir: folder for the JSON and PNG files (created if needed).
+        validator: the evaluator run by `monai.handlers.ValidationHandler`, or None.
+        metric_name: the validator's metric to record; default its key metric.
+        loss_transform: extracts the loss from ``trainer.state.output``.
+        filename: base name of the two files.
+        save_rank: the rank that records and writes in a distributed run.
+
+    Example::
+
+        TrainingCurveSaver("runs", validator=evaluator).attach(trainer)
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike,
+        validator: Engine | None = None,
+        metric_name: str | None = None,
+        loss_transform: Callable = from_engine(["loss"], first=True),
+        filename: str = "training_curve",
+        save_rank: int = 0,
+    ) -> None:
+        self.json_path = os.path.join(os.fspath(output_dir), f"{filename}.json")
+        self.png_path = os.path.join(os.fspath(output_dir), f"{filename}.png")
+        self.validator = validator
+        self.metric_name = metric_name
+        self.loss_transform = loss_transform
+        self.save_rank = save_rank
+        self._trainer: Engine | None = None
+        self.curve: dict = _empty_curve(metric_name)
+
+    def attach(self, engine: Engine) -> None:
+        """Attach to the trainer (and to the validator's ``EPOCH_COMPLETED``)."""
+        if idist.get_rank() != self.save_rank:
+            return
+        self._trainer = engine
+        engine.add_event_handler(Events.STARTED, self._start)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self._record_loss)
+        engine.add_event_handler(Events.EPOCH_COMPLETED, self.save)
+        engine.add_event_handler(Events.COMPLETED, self.save)
+        if self.validator is not None:
+            self.validator.add_event_handler(Events.EPOCH_COMPLETED, self._record_validation)
+
+    def _start(self, engine: Engine) -> None:
+        """Start a new curve, or keep the saved one up to the iteration a resumed run starts from."""
+        self.curve = _empty_curve(self.metric_name)
+        if engine.state.iteration > 0 and os.path.isfile(self.json_path):
+            with open(self.json_path, encoding="utf-8") as f:
+                saved = json.load(f)
+            for part in ("loss", "validation"):
+                kept = [(i, v) for i, v in zip(saved[part]["iteration"], saved[part]["value"]) if i <= engine.state.iteration]
+                self.curve[part]["iteration"] = [i for i, _ in kept]
+                self.curve[part]["value"] = [v for _, v in kept]
+            self.curve["validation"]["metric"] = saved["validation"]["metric"]
+
+    def _record_loss(self, engine: Engine) -> None:
+        loss = self.loss_transform(engine.state.output)
+        self.curve["loss"]["iteration"].append(engine.state.iteration)
+        self.curve["loss"]["value"].append(float(loss))
+
+    def _record_validation(self, validator: Engine) -> None:
+        name = self.metric_name or validator.state.key_metric_name
+        self.curve["validation"]["metric"] = name
+        self.curve["validation"]["iteration"].append(self._trainer.state.iteration)
+        self.curve["validation"]["value"].append(float(validator.state.metrics[name]))
+
+    def save(self, engine: Engine | None = None) -> None:
+        """Write the JSON file and the plot."""
+        write_text_atomic(self.json_path, json.dumps(self.curve) + "\n")
+        figure = plot_training_curve(self.curve)
+        write_atomic(self.png_path, lambda tmp: figure.savefig(tmp, dpi=100))
+
+
+def plot_training_curve(curve: dict) -> Figure:
+    """
+    Plot a curve recorded by `TrainingCurveSaver`: the loss of every iteration (faint) with its
+    moving average, and the validation metric on a second axis.
+
+    Args:
+        curve: the recorded curve, as in ``training_curve.json``.
+
+    Returns:
+        a matplotlib `Figure` (no pyplot state involved); save it with ``figure.savefig(path)``.
+    """
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = figure.add_subplot()
+    iterations, losses = np.asarray(curve["loss"]["iteration"]), np.asarray(curve["loss"]["value"], dtype=float)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training loss", color="tab:blue")
+    if len(losses):
+        window = max(1, len(losses) // 50)
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(iterations, losses, color="tab:blue", alpha=0.25, linewidth=0.8)
+        ax.plot(iterations[window - 1 :], smooth, color="tab:blue", label=f"loss (mean of {window})")
+    validation = curve["validation"]
+    if validation["iteration"]:
+        ax2 = ax.twinx()
+        ax2.plot(validation["iteration"], validation["value"], "o-", color="tab:orange", label="validation")
+        ax2.set_ylabel(f"validation {validation['metric']}", color="tab:orange")
+        if all(0.0 <= v <= 1.0 for v in validation["value"]):
+            ax2.set_ylim(0, 1)
+    ax.set_title("Training curve")
+    return figure
+
+
+def _empty_curve(metric_name: str | None) -> dict:
+    return {"loss": {"iteration": [], "value": []}, "validation": {"metric": metric_name, "iteration": [], "value": []}}

@@ -1,0 +1,84 @@
+"""LatestCheckpointSaver: one complete checkpoint under a fixed name, replaced atomically, resumable."""
+
+import os
+
+import torch
+from ignite.engine import Engine, Events
+from monai.handlers import CheckpointLoader
+
+from monai_jattn.handlers import LatestCheckpointSaver
+
+
+def make_trainer(seed=0):
+    torch.manual_seed(seed)
+    net = torch.nn.Linear(3, 1)
+    opt = torch.optim.Adam(net.parameters(), lr=0.1)
+
+    def step(engine, batch):
+        opt.zero_grad()
+        loss = net(batch).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return Engine(step), net, opt
+
+
+def test_saves_every_epoch_and_at_completion(tmp_path):
+    trainer, net, opt = make_trainer()
+    saver = LatestCheckpointSaver(tmp_path, {"network": net, "optimizer": opt, "trainer": trainer}, save_interval=2)
+    saver.attach(trainer)
+    saved = []
+
+    def record(engine):
+        saved.append(torch.load(saver.path)["trainer"]["iteration"] if os.path.exists(saver.path) else None)
+
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, record)
+    trainer.run([torch.ones(2, 3)] * 3, max_epochs=3)
+    assert saved == [None, 6, 6]  # saved every 2 epochs; epoch 3's state is saved at completion, below
+    checkpoint = torch.load(saver.path)
+    assert checkpoint["trainer"]["iteration"] == 9
+    assert checkpoint["optimizer"]["state"][0]["step"] == 9
+    assert torch.equal(checkpoint["network"]["weight"], net.weight)
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
+def test_resume_continues_from_the_saved_iteration(tmp_path):
+    data = [torch.ones(2, 3)] * 2
+    trainer, net, opt = make_trainer()
+    LatestCheckpointSaver(tmp_path, {"network": net, "optimizer": opt, "trainer": trainer}).attach(trainer)
+    trainer.run(data, max_epochs=2)
+
+    resumed, net2, opt2 = make_trainer(seed=1)
+    save_dict = {"network": net2, "optimizer": opt2, "trainer": resumed}
+    CheckpointLoader(str(tmp_path / "latest.pt"), save_dict).attach(resumed)
+    LatestCheckpointSaver(tmp_path, save_dict).attach(resumed)
+    iterations = []
+    resumed.add_event_handler(Events.ITERATION_COMPLETED, lambda e: iterations.append(e.state.iteration))
+    resumed.run(data, max_epochs=5)
+    assert iterations == [5, 6, 7, 8, 9, 10]
+    assert torch.load(tmp_path / "latest.pt")["optimizer"]["state"][0]["step"] == 10
+
+
+def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    trainer, net, opt = make_trainer()
+    saver = LatestCheckpointSaver(tmp_path, {"network": net, "trainer": trainer})
+    saver.attach(trainer)
+    trainer.run([torch.ones(2, 3)], max_epochs=1)
+    before = torch.load(saver.path)
+
+    def broken_save(obj, f):
+        with open(f, "wb") as handle:
+            handle.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    try:
+        trainer.run([torch.ones(2, 3)], max_epochs=2)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failing save should raise")
+    monkeypatch.undo()
+    assert torch.load(saver.path)["trainer"] == before["trainer"]
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]

@@ -1,0 +1,101 @@
+"""MetricsReportSaver: the files it writes agree with a direct numpy computation on the same predictions."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from ignite.engine import Engine
+from monai.handlers import ConfusionMatrix, from_engine
+from scipy.stats import rankdata
+
+from monai_jattn.handlers import MetricsReportSaver, PerImageROCAUC
+
+NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
+
+
+def numpy_auc(prob, label):
+    ranks = rankdata(prob)
+    pos = label > 0
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def numpy_metrics(pred, label):
+    tp = np.sum((pred == 1) & (label == 1))
+    tn = np.sum((pred == 0) & (label == 0))
+    fp = np.sum((pred == 1) & (label == 0))
+    fn = np.sum((pred == 0) & (label == 1))
+    return {
+        "recall": tp / (tp + fn),
+        "tnr": tn / (tn + fp),
+        "dice": 2 * tp / (2 * tp + fp + fn),
+        "accuracy": (tp + tn) / (tp + tn + fp + fn),
+        "jaccard": tp / (tp + fp + fn),
+    }
+
+
+def make_images(num_images=5, seed=0):
+    rng = np.random.default_rng(seed)
+    images = []
+    for i in range(num_images):
+        shape = (1, 12 + i, 9 + 2 * i)  # different sizes, as at the original resolution
+        label = (rng.random(shape) < 0.3).astype(np.float32)
+        prob = np.clip(0.35 * label + 0.65 * rng.random(shape), 0, 1).astype(np.float32)
+        images.append({"id": f"img{i}", "label": label, "prob": prob, "pred": (prob >= 0.5).astype(np.float32)})
+    return images
+
+
+def run_report(tmp_path, images, compute_sample):
+    batches = [[{k: torch.as_tensor(v) if k != "id" else v for k, v in im.items()} for im in images[i : i + 2]]
+               for i in range(0, len(images), 2)]
+    engine = Engine(lambda engine, batch: batch)
+    reduction = "mean" if compute_sample else "sum"
+    for name, cm_name in NAMES.items():
+        ConfusionMatrix(metric_name=cm_name, compute_sample=compute_sample, reduction=reduction,
+                        output_transform=from_engine(["pred", "label"])).attach(engine, name)
+    PerImageROCAUC(output_transform=from_engine(["prob", "label"])).attach(engine, "auc")
+    order = ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]
+    MetricsReportSaver(tmp_path, metric_names=order, model_name="DenseUNet-JA", description="Test pixels.").attach(engine)
+    engine.run(batches)
+    return engine
+
+
+@pytest.mark.parametrize("compute_sample", [False, True])
+def test_summary_table_and_csv_match_numpy(tmp_path, compute_sample):
+    images = make_images()
+    run_report(tmp_path, images, compute_sample)
+    per_image = [numpy_metrics(im["pred"], im["label"]) | {"auc": numpy_auc(im["prob"].ravel(), im["label"].ravel())}
+                 for im in images]
+    if compute_sample:  # mean of per-image values
+        expected = {k: np.mean([m[k] for m in per_image]) for k in per_image[0]}
+    else:  # one confusion matrix over all pixels
+        expected = numpy_metrics(np.concatenate([im["pred"].ravel() for im in images]),
+                                 np.concatenate([im["label"].ravel() for im in images]))
+        expected["auc"] = np.mean([m["auc"] for m in per_image])
+
+    summary = json.loads((tmp_path / "metrics_summary.json").read_text())
+    assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]
+    for key, value in expected.items():
+        assert summary[key] == pytest.approx(value, abs=1e-6), key
+
+    table = (tmp_path / "metrics.md").read_text().splitlines()
+    assert table[0] == "Test pixels."
+    assert table[2] == "| Model | Recall | TNR | Dice | Accuracy | AUC | Jaccard |"
+    assert table[4] == "| DenseUNet-JA | " + " | ".join(f"{summary[k]:.4f}" for k in summary) + " |"
+
+    with open(tmp_path / "metrics_per_image.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [im["id"] for im in images]
+    for row, values in zip(rows, per_image):
+        for key, value in values.items():
+            assert float(row[key]) == pytest.approx(value, abs=2e-6), (row["id"], key)
+
+
+def test_missing_metric_is_a_clear_error(tmp_path):
+    engine = Engine(lambda engine, batch: batch)
+    MetricsReportSaver(tmp_path, metric_names=["dice"]).attach(engine)
+    with pytest.raises(KeyError, match="dice"):
+        engine.run([[{"id": "a"}]])
+    assert not list(tmp_path.iterdir())

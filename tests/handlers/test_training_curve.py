@@ -1,0 +1,59 @@
+"""TrainingCurveSaver: loss per iteration and validation metric per validation, continued on resume."""
+
+import json
+
+from ignite.engine import Engine, Events
+from PIL import Image
+
+from monai_jattn.handlers import TrainingCurveSaver
+
+
+def make_engines(start_iteration=0):
+    trainer = Engine(lambda engine, batch: [{"loss": 1.0 / engine.state.iteration}])
+    validator = Engine(lambda engine, batch: None)
+    validator.state.key_metric_name = "dice"
+    validator.add_event_handler(
+        Events.EPOCH_COMPLETED, lambda e: e.state.metrics.update(dice=trainer.state.iteration / 100)
+    )
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: validator.run([0]))
+    if start_iteration:  # what CheckpointLoader does on resume
+        def restore(engine):
+            engine.state.iteration, engine.state.epoch = start_iteration, start_iteration // 2
+
+        trainer.add_event_handler(Events.STARTED, restore)
+    return trainer, validator
+
+
+def test_records_and_plots(tmp_path):
+    trainer, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
+    trainer.run(range(2), max_epochs=3)
+    curve = json.loads((tmp_path / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5, 6]
+    assert curve["loss"]["value"] == [1.0 / i for i in range(1, 7)]
+    assert curve["validation"] == {"metric": "dice", "iteration": [2, 4, 6], "value": [0.02, 0.04, 0.06]}
+    with Image.open(tmp_path / "training_curve.png") as png:
+        assert png.size == (800, 450)
+
+
+def test_resumed_run_continues_the_curve(tmp_path):
+    trainer, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
+    trainer.run(range(2), max_epochs=3)  # iterations 1..6 saved
+
+    resumed, validator = make_engines(start_iteration=4)  # the checkpoint was from iteration 4
+    TrainingCurveSaver(tmp_path, validator=validator).attach(resumed)
+    resumed.run(range(2), max_epochs=4)
+    curve = json.loads((tmp_path / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert curve["validation"]["iteration"] == [2, 4, 6, 8]
+
+
+def test_fresh_run_replaces_an_old_curve(tmp_path):
+    trainer, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
+    trainer.run(range(2), max_epochs=3)
+    trainer, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
+    trainer.run(range(2), max_epochs=1)
+    assert json.loads((tmp_path / "training_curve.json").read_text())["loss"]["iteration"] == [1, 2]
