@@ -1,0 +1,67 @@
+"""Atomic writes: an output file is either absent, the old version, or complete; never half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_atomic", "write_text_atomic", "write_json_atomic", "save_figure_atomic"]
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Create ``path`` by calling ``write(temp_path)`` on a temporary file beside it, then renaming.
+
+    Args:
+        path: the destination; its parent folder is created if needed.
+        write: writes the complete content to the temporary path it is given.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(temp_path)
+        os.replace(temp_path, path)
+    except BaseException:
+        Path(temp_path).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically.
+
+    Args:
+        path: the destination file.
+        text: the complete content.
+    """
+    return write_atomic(path, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically.
+
+    Args:
+        path: the destination file.
+        data: anything ``json.dumps`` accepts.
+    """
+    return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def save_figure_atomic(figure: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Save a matplotlib figure to ``path`` atomically (the format follows the suffix, e.g. ``.png``).
+
+    Args:
+        figure: a ``matplotlib.figure.Figure``.
+        path: the destination file.
+        dpi: resolution of raster formats.
+    """
+    suffix = Path(path).suffix.lstrip(".") or "png"
+    return write_atomic(path, lambda temp: figure.savefig(temp, dpi=dpi, format=suffix, bbox_inches="tight"))
