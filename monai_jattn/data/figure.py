@@ -44,7 +44,7 @@ def plot_preprocessing(dataset: str, out_path: str | os.PathLike, root: str | os
     """Draw a raw sample and what the training and evaluation pipelines make of it, as a PNG.
 
     DRIVE: raw RGB, preprocessed (grey, CLAHE, gamma), vessel label, FOV mask, and four random
-    training patches with their labels. ISIC-2017: raw image, its label, and the training input
+    training patches (96 x 96, or smaller for small images) with their labels. ISIC-2017: raw image, its label, and the training input
     and label resized to the default training size, plus two augmented training inputs.
 
     Args:
@@ -66,13 +66,14 @@ def plot_preprocessing(dataset: str, out_path: str | os.PathLike, root: str | os
             entry = drive_datalist(root or write_drive_sample(tmp, num_train=1, num_test=0, seed=seed))[0]
             raw = drive_eval_transforms(clahe=False, gamma=1.0, channel="gray").transforms[0](entry)["image"]
             data = drive_eval_transforms()(entry)
-            patches = drive_train_transforms(patch_size=(96, 96), num_patches=4)(entry)
+            side = min(96, *raw.shape[1:])
+            patches = drive_train_transforms(patch_size=side, num_patches=4)(entry)
             panels = [
                 (raw, f"raw {entry['id']}"),
                 (data["image"], "preprocessed: grey, CLAHE, gamma 1.2"),
                 (data["label"], "label (1st_manual)"),
                 (data["mask"], "FOV mask"),
-                (_mosaic(patches, "image"), "4 training patches (96x96)"),
+                (_mosaic(patches, "image"), f"4 training patches ({side}x{side})"),
                 (_mosaic(patches, "label"), "their labels"),
             ]
         elif dataset == "isic2017":

@@ -1,0 +1,126 @@
+"""check_datalist: every bad input is reported by file, all in one DatasetError."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from monai_jattn.data import DatasetError, check_datalist, drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_drive_sample(root / "DRIVE", num_train=3, num_test=1, image_size=(48, 40))
+    write_isic2017_sample(root / "ISIC", 2, 1, 1, image_size=(30, 40))
+    return root
+
+
+@pytest.fixture
+def drive(samples, tmp_path):
+    return drive_datalist(shutil.copytree(samples / "DRIVE", tmp_path / "DRIVE"), "training")
+
+
+@pytest.fixture
+def isic(samples, tmp_path):
+    return isic2017_datalist(shutil.copytree(samples / "ISIC", tmp_path / "ISIC"), "training")
+
+
+def truncate(path, keep=0.5):
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[: int(len(data) * keep)])
+
+
+def test_valid_datalists_pass_and_are_returned(samples):
+    for datalist in (drive_datalist(samples / "DRIVE"), drive_datalist(samples / "DRIVE", "test"), isic2017_datalist(samples / "ISIC")):
+        assert check_datalist(datalist) is datalist
+
+
+def test_empty_datalist():
+    with pytest.raises(DatasetError, match="empty"):
+        check_datalist([])
+
+
+def test_missing_file(drive):
+    Path(drive[0]["mask"]).unlink()
+    with pytest.raises(DatasetError, match=f"{drive[0]['mask']}: file not found"):
+        check_datalist(drive)
+
+
+def test_entry_without_image():
+    with pytest.raises(DatasetError, match="entry 0 .* has no 'image' key"):
+        check_datalist([{"label": "a.png"}])
+
+
+def test_corrupt_image(drive):
+    Path(drive[1]["image"]).write_bytes(b"this is not a TIFF file")
+    with pytest.raises(DatasetError, match=f"{drive[1]['image']}: cannot read the image"):
+        check_datalist(drive)
+
+
+@pytest.mark.parametrize("key", ["image", "label"])
+def test_truncated_jpeg_and_png(isic, key):
+    truncate(isic[0][key])
+    with pytest.raises(DatasetError, match=f"{isic[0][key]}: cannot read the image, corrupt or truncated"):
+        check_datalist(isic)
+
+
+@pytest.mark.parametrize("key", ["image", "mask"])
+def test_truncated_tif_and_gif(drive, key):
+    truncate(drive[2][key], keep=0.8)
+    with pytest.raises(DatasetError, match=f"{drive[2][key]}: cannot read the image"):
+        check_datalist(drive)
+
+
+def test_label_of_another_size(isic):
+    Image.new("L", (41, 30)).save(isic[1]["label"])
+    with pytest.raises(DatasetError, match=f"{isic[1]['label']}: label size 41x30 .* differs from its image .*40x30"):
+        check_datalist(isic)
+
+
+def test_label_that_is_not_binary(isic):
+    Image.fromarray(np.arange(30 * 40, dtype=np.uint16).reshape(30, 40).astype(np.uint8) % 3 * 100).save(isic[0]["label"])
+    with pytest.raises(DatasetError, match=f"{isic[0]['label']}: not binary: 3 grey values \\(0, 100, 200\\)"):
+        check_datalist(isic)
+
+
+def test_binary_mask_with_a_single_non_zero_value_is_fine(isic):
+    Image.new("L", (40, 30), 255).save(isic[0]["label"])  # a lesion filling the image
+    check_datalist(isic)
+
+
+def test_palette_gif_with_white_index_zero_is_binary(drive):
+    mask = np.zeros((48, 40), np.uint8)
+    mask[10:20, 5:30] = 1
+    image = Image.fromarray(1 - mask, "P")  # index 0 is white here, index 1 black
+    image.putpalette([255, 255, 255, 0, 0, 0])
+    image.save(drive[0]["label"])
+    check_datalist(drive)
+
+
+def test_unsupported_file_type(drive, tmp_path):
+    drive[0]["image"] = str(tmp_path / "scan.nii.gz")
+    Path(drive[0]["image"]).write_bytes(b"x")
+    with pytest.raises(DatasetError, match="scan.nii.gz: unsupported file type '.gz'"):
+        check_datalist(drive)
+
+
+def test_duplicate_ids(drive):
+    drive[1]["id"] = drive[0]["id"]
+    with pytest.raises(DatasetError, match="ids used by more than one entry.*21_training"):
+        check_datalist(drive)
+
+
+def test_all_problems_are_reported_in_one_error(drive, isic):
+    Path(drive[0]["label"]).unlink()
+    Path(drive[1]["image"]).write_bytes(b"garbage")
+    Image.new("L", (10, 10)).save(drive[2]["mask"])
+    with pytest.raises(DatasetError) as error:
+        check_datalist(drive, num_workers=2)
+    lines = str(error.value).splitlines()
+    assert lines[0] == "3 problem(s) in the datalist:"
+    assert any(drive[0]["label"] in line and "not found" in line for line in lines)
+    assert any(drive[1]["image"] in line and "cannot read" in line for line in lines)
+    assert any(drive[2]["mask"] in line and "differs" in line for line in lines)

@@ -1,0 +1,53 @@
+"""image_folder_datalist: the user's own images, or an official layout, for inference."""
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from monai_jattn.data import DatasetError, image_folder_datalist, write_drive_sample, write_isic2017_sample
+
+
+def test_plain_folder_recursive_with_unique_ids(tmp_path):
+    for name in ("b/eye.png", "a/eye.jpg", "a/eye_1.tif", "c/scan.gif", "c/notes.txt", ".hidden/x.png"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".txt":
+            path.write_text("not an image")
+        else:
+            Image.new("RGB", (8, 8)).save(path)
+    datalist = image_folder_datalist(tmp_path)
+    assert [(Path(e["image"]).relative_to(tmp_path).as_posix(), e["id"]) for e in datalist] == [
+        ("a/eye.jpg", "eye"),
+        ("a/eye_1.tif", "eye_1"),
+        ("b/eye.png", "eye_2"),  # eye_1 is taken by a/eye_1.tif
+        ("c/scan.gif", "scan"),
+    ]
+    assert all("mask" not in entry for entry in datalist)
+
+
+def test_drive_layout_skips_labels_and_attaches_fov_masks(tmp_path):
+    root = write_drive_sample(tmp_path / "DRIVE", num_train=2, num_test=2, image_size=(32, 32))
+    datalist = image_folder_datalist(root)
+    assert [e["id"] for e in datalist] == ["01_test", "02_test", "21_training", "22_training"]
+    for entry in datalist:
+        split = "test" if "test" in entry["id"] else "training"
+        assert entry["mask"] == str(root / split / "mask" / f"{entry['id']}_mask.gif")
+
+
+def test_isic_layout_skips_masks_and_superpixels(tmp_path):
+    root = write_isic2017_sample(tmp_path, 2, 1, 1, image_size=(16, 20))
+    datalist = image_folder_datalist(root)
+    assert len(datalist) == 4
+    assert all(entry["image"].endswith(".jpg") and "mask" not in entry for entry in datalist)
+
+
+def test_empty_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(DatasetError, match=f"{tmp_path}: no images found"):
+        image_folder_datalist(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        image_folder_datalist(tmp_path / "nowhere")

@@ -1,0 +1,29 @@
+"""split_train_val: seeded, deterministic, disjoint and complete."""
+
+import pytest
+
+from monai_jattn.data import split_train_val
+
+DATALIST = [{"image": f"{i:02d}.tif", "id": str(i)} for i in range(20)]
+
+
+def test_split_is_disjoint_complete_and_sized():
+    train, val = split_train_val(DATALIST, val_fraction=0.2, seed=0)
+    assert len(train) == 16 and len(val) == 4
+    assert sorted(e["id"] for e in train + val) == sorted(e["id"] for e in DATALIST)
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    assert split_train_val(DATALIST, 0.2, seed=3) == split_train_val(DATALIST, 0.2, seed=3)
+    assert split_train_val(DATALIST, 0.2, seed=3)[1] != split_train_val(DATALIST, 0.2, seed=4)[1]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1])
+def test_bad_fraction(fraction):
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        split_train_val(DATALIST, fraction)
+
+
+def test_too_few_entries():
+    with pytest.raises(ValueError, match="cannot split 2 entries"):
+        split_train_val(DATALIST[:2], 0.2)
