@@ -1,6 +1,6 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
-from .latest_checkpoint import LatestCheckpointSaver
+from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import CONFUSION_MATRIX_METRICS, METRIC_TITLES, MetricsReportSaver
 from .nan_loss import StopOnNanLoss
 from .roc_auc import PerImageROCAUC, PerImageROCAUCMetric
@@ -13,6 +13,7 @@ __all__ = [
     "MetricsReportSaver",
     "PerImageROCAUC",
     "PerImageROCAUCMetric",
+    "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",
     "plot_training_curve",

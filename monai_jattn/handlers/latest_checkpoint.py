@@ -1,4 +1,5 @@
-"""Keep one always-complete checkpoint of the training state, under a fixed name, for resuming."""
+"""Checkpoints for resuming a training run: one always-complete checkpoint of the training state under a
+fixed name, and a best-model saver whose tracking of the best score can be part of that checkpoint."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 import torch
 import ignite.distributed as idist
 from ignite.engine import Engine, Events
+from monai.handlers import CheckpointSaver
 
 from monai_jattn.data.files import write_atomic
 
-__all__ = ["LatestCheckpointSaver"]
+__all__ = ["LatestCheckpointSaver", "ResumableCheckpointSaver"]
 
 
 class LatestCheckpointSaver:
@@ -76,6 +78,28 @@ class LatestCheckpointSaver:
         write_atomic(self.path, lambda tmp: torch.save(checkpoint, tmp))
         self._saved_iteration = engine.state.iteration
         engine.logger.info(f"Saved the latest checkpoint (iteration {engine.state.iteration}) to {self.path}")
+
+
+class ResumableCheckpointSaver(CheckpointSaver):
+    """
+    MONAI's `CheckpointSaver` with a ``state_dict()``, the counterpart of its ``load_state_dict()``:
+    the key-metric tracking (the best scores so far and their files) can then be saved with the
+    training state, e.g. by `LatestCheckpointSaver`, and restored by `CheckpointLoader` on resume,
+    so that a resumed run replaces the best model (``key_metric_filename``) only with a better one.
+    All arguments are `CheckpointSaver`'s.
+
+    Example::
+
+        best = ResumableCheckpointSaver("models", {"model": net}, save_key_metric=True, key_metric_filename="model.pt")
+        best.attach(evaluator)
+        LatestCheckpointSaver("models", {"network": net, "trainer": trainer, "best_model_saver": best}).attach(trainer)
+    """
+
+    def state_dict(self) -> dict:
+        """The key-metric tracking state (empty when ``save_key_metric`` is False)."""
+        if self._key_metric_checkpoint is None:
+            return {}
+        return dict(self._key_metric_checkpoint.state_dict())
 
 
 def _unwrap(obj: Any) -> Any:

@@ -6,7 +6,7 @@ import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader
 
-from monai_jattn.handlers import LatestCheckpointSaver
+from monai_jattn.handlers import LatestCheckpointSaver, ResumableCheckpointSaver
 
 
 def make_trainer(seed=0):
@@ -82,3 +82,34 @@ def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert torch.load(saver.path)["trainer"] == before["trainer"]
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
+def test_resumed_best_model_saver_keeps_a_better_earlier_model(tmp_path):
+    net = torch.nn.Linear(3, 1)
+
+    def validate(score, saver):
+        evaluator = Engine(lambda engine, batch: None)
+        evaluator.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.state.metrics.update(dice=score))
+        saver.attach(evaluator)
+        evaluator.run([0])
+
+    def best_saver():
+        return ResumableCheckpointSaver(
+            str(tmp_path), {"model": net}, save_key_metric=True, key_metric_name="dice", key_metric_filename="model.pt"
+        )
+
+    first = best_saver()
+    validate(0.8, first)
+    best_weight = net.weight.detach().clone()
+    state = first.state_dict()
+    assert state["_saved"][0][0] == 0.8
+
+    with torch.no_grad():
+        net.weight.add_(1.0)
+    resumed = best_saver()
+    resumed.load_state_dict(state)
+    validate(0.5, resumed)  # worse: model.pt stays
+    assert torch.equal(torch.load(tmp_path / "model.pt")["weight"], best_weight)
+    validate(0.9, resumed)  # better: replaced
+    assert torch.equal(torch.load(tmp_path / "model.pt")["weight"], net.weight)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
