@@ -1,0 +1,119 @@
+"""LoadImage2Dd: 2D files to channel-first MetaTensors, binarised masks, clear errors."""
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+from monai.transforms import SaveImaged
+from PIL import Image
+
+from monai_jattn.data import DatasetError
+from monai_jattn.transforms import LoadImage2Dd
+
+
+@pytest.fixture
+def rgb():
+    array = np.random.default_rng(0).integers(0, 256, (12, 10, 3), dtype=np.uint8)  # H=12, W=10
+    return array
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".png", ".jpg"])
+def test_rgb_image_is_channel_first_with_metadata(tmp_path, rgb, suffix):
+    path = tmp_path / f"image{suffix}"
+    Image.fromarray(rgb).save(path, **({"quality": 100} if suffix == ".jpg" else {}))
+    out = LoadImage2Dd("image")({"image": str(path), "id": "x"})
+    image = out["image"]
+    assert isinstance(image, MetaTensor) and image.dtype == torch.float32
+    assert image.shape == (3, 10, 12)  # MONAI's PILReader layout: (C, W, H)
+    expected = np.asarray(Image.open(path).convert("RGB")).transpose(2, 1, 0)
+    np.testing.assert_array_equal(image.numpy(), expected)
+    assert image.meta["filename_or_obj"] == str(path) and out["id"] == "x"
+
+
+def test_grey_image_becomes_three_channels(tmp_path):
+    path = tmp_path / "grey.png"
+    Image.fromarray(np.full((6, 8), 77, np.uint8), "L").save(path)
+    image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    assert image.shape == (3, 8, 6) and bool((image == 77).all())
+
+
+def gif_mask():
+    mask = np.zeros((12, 10), np.uint8)
+    mask[3:8, 2:6] = 1
+    return mask
+
+
+@pytest.mark.parametrize("mode", ["L", "P-index1-white", "P-index0-white"])
+def test_binary_gif_in_any_palette_mode(tmp_path, mode):
+    mask = gif_mask()
+    path = tmp_path / "mask.gif"
+    if mode == "L":
+        Image.fromarray(mask * 255, "L").save(path, optimize=False)
+    else:
+        inverted = mode == "P-index0-white"
+        image = Image.fromarray(1 - mask if inverted else mask, "P")
+        image.putpalette([255, 255, 255, 0, 0, 0] if inverted else [0, 0, 0, 255, 255, 255])
+        image.save(path)
+    out = LoadImage2Dd("label", binary_keys="label")({"label": str(path)})["label"]
+    assert out.shape == (1, 10, 12) and out.dtype == torch.float32
+    np.testing.assert_array_equal(out[0].numpy(), mask.T.astype(np.float32))
+
+
+def test_rgb_label_png_is_binarised_to_one_channel(tmp_path):
+    path = tmp_path / "label.png"
+    Image.fromarray(np.stack([gif_mask() * 200] * 3, -1)).save(path)
+    out = LoadImage2Dd(("label",), binary_keys=("label",))({"label": str(path)})["label"]
+    assert out.shape == (1, 10, 12) and set(out.unique().tolist()) == {0.0, 1.0}
+
+
+def test_saveimaged_writes_the_original_orientation(tmp_path, rgb):
+    path = tmp_path / "in" / "pic.png"
+    path.parent.mkdir()
+    Image.fromarray(rgb).save(path)
+    data = LoadImage2Dd("image")({"image": str(path)})
+    SaveImaged("image", output_dir=tmp_path / "out", output_postfix="copy", output_ext=".png", output_dtype=np.uint8, scale=None, separate_folder=False, print_log=False)(data)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "pic_copy.png")), rgb)
+
+
+def test_missing_keys(tmp_path):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (4, 4)).save(path)
+    with pytest.raises(KeyError):
+        LoadImage2Dd(("image", "mask"))({"image": str(path)})
+    out = LoadImage2Dd(("image", "mask"), binary_keys="mask", allow_missing_keys=True)({"image": str(path)})
+    assert "mask" not in out and out["image"].shape == (3, 4, 4)
+
+
+def test_binary_keys_must_be_loaded_keys():
+    with pytest.raises(ValueError, match="binary_keys"):
+        LoadImage2Dd("image", binary_keys="label")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DatasetError, match=f"{tmp_path / 'none.tif'}: file not found"):
+        LoadImage2Dd("image")({"image": str(tmp_path / "none.tif")})
+
+
+def test_unsupported_file_type(tmp_path):
+    path = tmp_path / "volume.nii"
+    path.write_bytes(b"\0" * 64)
+    with pytest.raises(DatasetError, match="volume.nii: unsupported file type '.nii'"):
+        LoadImage2Dd("image")({"image": str(path)})
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "broken.tif"
+    path.write_bytes(b"definitely not a tiff")
+    with pytest.raises(DatasetError, match=f"{path}: cannot read the image"):
+        LoadImage2Dd("image")({"image": str(path)})
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".gif"])
+def test_truncated_file(tmp_path, suffix):
+    path = tmp_path / f"cut{suffix}"
+    noise = np.random.default_rng(1).integers(0, 256, (64, 64), dtype=np.uint8)
+    Image.fromarray(np.stack([noise] * 3, -1) if suffix == ".jpg" else noise).save(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    load = LoadImage2Dd("image", binary_keys="image" if suffix == ".gif" else ())
+    with pytest.raises(DatasetError, match=f"{path}: cannot read the image, corrupt or truncated"):
+        load({"image": str(path)})
