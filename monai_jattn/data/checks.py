@@ -68,7 +68,7 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
                 img.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
                 img.load()
                 return size, None
-            values = np.flatnonzero(np.bincount(np.asarray(img.convert("L")).ravel(), minlength=256))
+            values = np.flatnonzero((img if img.mode == "L" else img.convert("L")).histogram())
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, f"cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
     if len(values) > 2 or (len(values) == 2 and values[0] != 0):

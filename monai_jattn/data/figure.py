@@ -93,10 +93,10 @@ def plot_preprocessing(dataset: str, out_path: str | os.PathLike, root: str | os
             ]
         else:
             raise ValueError(f"dataset must be 'drive' or 'isic2017', got {dataset!r}")
-        figure, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.3), dpi=72)
+        figure, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.5), dpi=72)
         for axis, (image, title) in zip(axes, panels):
             _show(axis, image, title)
-        figure.tight_layout()
+        figure.tight_layout(pad=0.6)
         write_atomic(out_path, lambda tmp_path: figure.savefig(tmp_path, format="png"))
         plt.close(figure)
     return Path(out_path)
