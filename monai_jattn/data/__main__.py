@@ -33,7 +33,9 @@ __all__ = ["dataset_sections", "write_datalist_json", "main"]
 logger = logging.getLogger("monai_jattn.data")
 
 
-def dataset_sections(dataset: str, root: str | os.PathLike, val_fraction: float = 0.0, seed: int = 0) -> dict[str, list]:
+def dataset_sections(
+    dataset: str, root: str | os.PathLike, val_fraction: float = 0.0, seed: int = 0
+) -> dict[str, list]:
     """All splits of a dataset found under ``root``, keyed as in a Decathlon datalist.
 
     DRIVE gives ``"training"`` and ``"test"`` (and ``"validation"``, split off the training set
@@ -96,10 +98,14 @@ def _parser() -> argparse.ArgumentParser:
         if kind == "isic2017":
             sub.add_argument("--val", type=int, default=5)
         else:
-            sub.add_argument("--no-test-labels", action="store_true", help="omit test/1st_manual, like current downloads")
+            sub.add_argument(
+                "--no-test-labels", action="store_true", help="omit test/1st_manual, like current downloads"
+            )
         sub.add_argument("--test", type=int, default=20 if kind == "drive" else 10)
         sub.add_argument("--seed", type=int, default=0)
-        sub.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="image size; default: realistic full size")
+        sub.add_argument(
+            "--size", type=int, nargs=2, metavar=("H", "W"), help="image size; default: realistic full size"
+        )
 
     datalist = commands.add_parser("datalist", help="write a MONAI Decathlon-style datalist JSON")
     datalist.add_argument("dataset", choices=("drive", "isic2017"))
@@ -134,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote a DRIVE sample ({args.train} training, {args.test} test images) to {out}")
         elif args.command == "sample":
             out = write_isic2017_sample(args.out, args.train, args.val, args.test, args.seed, size)
-            print(f"wrote an ISIC-2017 sample ({args.train} training, {args.val} validation, {args.test} test) to {out}")
+            print(
+                f"wrote an ISIC-2017 sample ({args.train} training, {args.val} validation, {args.test} test) to {out}"
+            )
         elif args.command == "datalist":
             sections = dataset_sections(args.dataset, args.root, args.val_fraction, args.seed)
             write_datalist_json(sections, args.out, {"drive": "DRIVE", "isic2017": "ISIC-2017"}[args.dataset])

@@ -25,13 +25,19 @@ class DatasetError(ValueError):
     """Bad, missing or inconsistent data. The message names every file concerned and its problem."""
 
 
+def _suffix_problem(path: str | os.PathLike) -> str | None:
+    """Describe why ``path``'s file type is not supported, or return None if it is."""
+    suffix = Path(path).suffix.lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return None
+    return f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+
+
 def check_suffix(path: str | os.PathLike) -> None:
     """Raise `DatasetError` naming ``path`` when its file type is not in `SUPPORTED_SUFFIXES`."""
-    if Path(path).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise DatasetError(
-            f"{path}: unsupported file type {Path(path).suffix or '(none)'!r}; "
-            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+    problem = _suffix_problem(path)
+    if problem:
+        raise DatasetError(f"{path}: {problem}")
 
 
 def require_dir(path: str | os.PathLike, what: str) -> Path:
@@ -57,10 +63,8 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
     """
     if not os.path.isfile(path):
         return None, "file not found"
-    try:
-        check_suffix(path)
-    except DatasetError as e:
-        return None, str(e).split(": ", 1)[1]
+    if _suffix_problem(path):
+        return None, _suffix_problem(path)
     try:
         with Image.open(path) as img:
             size = img.size

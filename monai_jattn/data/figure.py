@@ -6,18 +6,15 @@ import os
 import tempfile
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from monai.utils import set_determinism
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from monai.utils import set_determinism  # noqa: E402
-
-from monai_jattn.data.drive import drive_datalist  # noqa: E402
-from monai_jattn.data.files import write_atomic  # noqa: E402
-from monai_jattn.data.isic2017 import isic2017_datalist  # noqa: E402
-from monai_jattn.data.sample_drive import write_drive_sample  # noqa: E402
-from monai_jattn.data.sample_isic2017 import write_isic2017_sample  # noqa: E402
+from monai_jattn.data.drive import drive_datalist
+from monai_jattn.data.files import write_atomic
+from monai_jattn.data.isic2017 import isic2017_datalist
+from monai_jattn.data.sample_drive import write_drive_sample
+from monai_jattn.data.sample_isic2017 import write_isic2017_sample
 
 __all__ = ["plot_preprocessing"]
 
@@ -36,16 +33,22 @@ def _show(axis, tensor, title: str) -> None:
 
 def _mosaic(patches, key: str, columns: int = 2):
     """Tile (C, w, h) patches into one (C, columns*w, rows*h) array, in `PILReader` layout."""
-    rows = [np.concatenate([np.asarray(p[key]) for p in patches[i : i + columns]], axis=1) for i in range(0, len(patches), columns)]
+    rows = [
+        np.concatenate([np.asarray(p[key]) for p in patches[i : i + columns]], axis=1)
+        for i in range(0, len(patches), columns)
+    ]
     return np.concatenate(rows, axis=2)
 
 
-def plot_preprocessing(dataset: str, out_path: str | os.PathLike, root: str | os.PathLike | None = None, seed: int = 0) -> Path:
+def plot_preprocessing(
+    dataset: str, out_path: str | os.PathLike, root: str | os.PathLike | None = None, seed: int = 0
+) -> Path:
     """Draw a raw sample and what the training and evaluation pipelines make of it, as a PNG.
 
     DRIVE: raw RGB, preprocessed (grey, CLAHE, gamma), vessel label, FOV mask, and four random
-    training patches (96 x 96, or smaller for small images) with their labels. ISIC-2017: raw image, its label, and the training input
-    and label resized to the default training size, plus two augmented training inputs.
+    training patches (96 x 96, or smaller for small images) with their labels. ISIC-2017: raw
+    image, its label, the training input and label resized to the default training size, and two
+    augmented training inputs.
 
     Args:
         dataset: ``"drive"`` or ``"isic2017"``.
@@ -93,10 +96,9 @@ def plot_preprocessing(dataset: str, out_path: str | os.PathLike, root: str | os
             ]
         else:
             raise ValueError(f"dataset must be 'drive' or 'isic2017', got {dataset!r}")
-        figure, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3.5), dpi=72)
-        for axis, (image, title) in zip(axes, panels):
+        figure = Figure(figsize=(3 * len(panels), 3.5), dpi=72)  # no pyplot: no global backend or state
+        for axis, (image, title) in zip(figure.subplots(1, len(panels)), panels):
             _show(axis, image, title)
         figure.tight_layout(pad=0.6)
         write_atomic(out_path, lambda tmp_path: figure.savefig(tmp_path, format="png"))
-        plt.close(figure)
     return Path(out_path)

@@ -87,7 +87,9 @@ def isic2017_datalist(root: str | os.PathLike, split: str = "training") -> list[
     images, problems = _official_files(image_dir, _IMAGE, _SUPERPIXELS, "image")
     masks, mask_problems = _official_files(mask_dir, _MASK, None, "ground-truth")
     problems += mask_problems
-    problems += [f"{images[i]}: its mask {mask_dir / f'{i}_segmentation.png'} is missing" for i in images if i not in masks]
+    problems += [
+        f"{images[i]}: its mask {mask_dir / f'{i}_segmentation.png'} is missing" for i in images if i not in masks
+    ]
     problems += [f"{masks[i]}: its image {image_dir / f'{i}.jpg'} is missing" for i in masks if i not in images]
     if problems:
         raise DatasetError(f"{len(problems)} problem(s) in ISIC-2017 {split} data:\n  " + "\n  ".join(sorted(problems)))

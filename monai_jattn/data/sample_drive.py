@@ -19,7 +19,7 @@ from PIL import Image
 
 from monai_jattn.data.files import save_image_atomic
 
-__all__ = ["DRIVE_IMAGE_SIZE", "synthesize_fundus", "write_drive_sample"]
+__all__ = ["DRIVE_IMAGE_SIZE", "smooth_noise", "synthesize_fundus", "write_drive_sample"]
 
 DRIVE_IMAGE_SIZE = (584, 565)
 """(height, width) of the DRIVE images."""
@@ -28,7 +28,7 @@ _SHIFT = 2  # sub-pixel bits for cv2 drawing
 _CHANNEL_DARKENING = np.array([0.35, 1.0, 0.75], np.float32)  # vessels darken green most, red least
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
     """Low-frequency noise in [-1, 1]: a random ``cells`` x ``cells`` grid resized with cubic interpolation."""
     grid = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC).clip(-1, 1)
@@ -42,7 +42,7 @@ def _vessel_segments(rng, centre, radius, disc, disc_radius, side, scale):
     # main trunks (arteries thinner and paler than veins): temporal arcades curve around the macula
     trunks = []
     for vertical in (-1, 1):
-        for kind, width, darkness in (("vein", 8.0, 1.0), ("artery", 6.0, 0.7)):
+        for width, darkness in ((8.0, 1.0), (6.0, 0.7)):  # vein, artery
             temporal_angle = math.atan2(vertical * 1.0, -side * 0.45) + rng.normal(0, 0.12)
             nasal_angle = math.atan2(vertical * 1.0, side * 0.7) + rng.normal(0, 0.2)
             trunks.append((temporal_angle, width, darkness, vertical * side * 1.6 / radius))
@@ -81,7 +81,9 @@ def _draw_vessels(shape, rows, min_width=0.0):
     for (x0, y0, x1, y1), width, darkness in zip(points, rows[:, 4], rows[:, 5]):
         if width >= min_width:
             contrast = darkness * (0.06 + 0.2 * min(width, 8.0) / 8.0)  # contrast falls with width
-            cv2.line(layer, (int(x0), int(y0)), (int(x1), int(y1)), float(contrast), max(1, round(width)), cv2.LINE_8, _SHIFT)
+            cv2.line(
+                layer, (int(x0), int(y0)), (int(x1), int(y1)), float(contrast), max(1, round(width)), cv2.LINE_8, _SHIFT
+            )
     return layer
 
 
@@ -119,9 +121,9 @@ def synthesize_fundus(
         - rng.uniform(0.25, 0.45) * rho**2.5
         + gradient[0] * (xx - centre[0]) / radius
         + gradient[1] * (yy - centre[1]) / radius
-        + 0.06 * _smooth_noise(rng, (height, width), 6)
+        + 0.06 * smooth_noise(rng, (height, width), 6)
     )
-    texture = 0.03 * _smooth_noise(rng, (height, width), max(4, int(40 * scale)))
+    texture = 0.03 * smooth_noise(rng, (height, width), max(4, int(40 * scale)))
     d_macula = np.hypot(xx - macula[0], yy - macula[1]) / (radius * 0.3)
     illumination *= 1 - rng.uniform(0.15, 0.3) * np.exp(-(d_macula**2))
     image = colour * (illumination + texture)[..., None]

@@ -21,7 +21,7 @@ from PIL import Image
 
 from monai_jattn.data.files import save_image_atomic, write_text_atomic
 from monai_jattn.data.isic2017 import ISIC2017_FOLDERS
-from monai_jattn.data.sample_drive import _smooth_noise
+from monai_jattn.data.sample_drive import smooth_noise
 
 __all__ = ["ISIC2017_SAMPLE_SIZES", "synthesize_dermoscopy", "write_isic2017_sample"]
 
@@ -72,7 +72,10 @@ def synthesize_dermoscopy(
     red = rng.uniform(0.7, 0.95)
     green = red * rng.uniform(0.66, 0.82)
     skin = np.array([red, green, green * rng.uniform(0.85, 1.0)], np.float32)
-    image = skin * (1 + 0.06 * _smooth_noise(rng, (height, width), 8) + 0.03 * _smooth_noise(rng, (height, width), 40))[..., None]
+    image = (
+        skin
+        * (1 + 0.06 * smooth_noise(rng, (height, width), 8) + 0.03 * smooth_noise(rng, (height, width), 40))[..., None]
+    )
 
     # lesion: size from 3% to 50% of the image, possibly cut by the border
     area = math.exp(rng.uniform(math.log(0.03), math.log(0.5))) * height * width
@@ -93,15 +96,22 @@ def synthesize_dermoscopy(
     contrast = rng.uniform(0.3, 1.0)
     border = rng.uniform(1.0, 10.0) * scale  # sharp to fuzzy borders
     alpha = cv2.GaussianBlur(lesion.astype(np.float32), (0, 0), border) * contrast
-    inside = 0.75 + 0.25 * _smooth_noise(rng, (height, width), 12)  # blotches and uneven pigment
-    alpha *= np.clip(inside + 0.3 * np.clip(_smooth_noise(rng, (height, width), 25), 0, 1), 0, 1.2)
+    inside = 0.75 + 0.25 * smooth_noise(rng, (height, width), 12)  # blotches and uneven pigment
+    alpha *= np.clip(inside + 0.3 * np.clip(smooth_noise(rng, (height, width), 25), 0, 1), 0, 1.2)
     image = image * (1 - alpha[..., None]) + pigment * alpha[..., None]
 
     if rng.random() < 0.6:
         _draw_hairs(rng, image, int(rng.integers(2, 16)), scale)
     for _ in range(rng.integers(0, 8)):  # specular highlights of air bubbles
         spot = (rng.uniform(0, width), rng.uniform(0, height))
-        cv2.circle(image, (int(spot[0]), int(spot[1])), max(1, int(rng.uniform(2, 8) * scale)), (0.97, 0.97, 0.97), -1, cv2.LINE_AA)
+        cv2.circle(
+            image,
+            (int(spot[0]), int(spot[1])),
+            max(1, int(rng.uniform(2, 8) * scale)),
+            (0.97, 0.97, 0.97),
+            -1,
+            cv2.LINE_AA,
+        )
 
     rho = np.hypot((xx - width / 2) / (width / 2), (yy - height / 2) / (height / 2)) / math.sqrt(2)
     image *= (1 - rng.uniform(0.0, 0.6) * rho**3)[..., None]  # vignetting
@@ -163,7 +173,9 @@ def write_isic2017_sample(
             image_id = f"ISIC_{number:07d}"
             save_image_atomic(Image.fromarray(rgb, "RGB"), data_dir / f"{image_id}.jpg", quality=92)
             save_image_atomic(Image.fromarray(_superpixels(rng, size), "RGB"), data_dir / f"{image_id}_superpixels.png")
-            save_image_atomic(Image.fromarray(lesion.astype(np.uint8) * 255, "L"), truth_dir / f"{image_id}_segmentation.png")
+            save_image_atomic(
+                Image.fromarray(lesion.astype(np.uint8) * 255, "L"), truth_dir / f"{image_id}_segmentation.png"
+            )
             rows.append((image_id, int(rng.integers(15, 86) // 5 * 5), rng.choice(["male", "female"])))
         start += count
         if count:

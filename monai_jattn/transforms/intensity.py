@@ -57,7 +57,9 @@ class DRIVEPreprocess(Transform):
         if gamma <= 0:
             raise ValueError(f"gamma must be positive, got {gamma}")
         self.channel = channel
-        self.clahe = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tile_grid_size, tile_grid_size)) if clahe else None
+        self.clahe = (
+            cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tile_grid_size, tile_grid_size)) if clahe else None
+        )
         self.gamma = gamma
 
     def __call__(self, img: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
@@ -77,7 +79,9 @@ class DRIVEPreprocess(Transform):
         if self.clahe is not None:
             eight_bit = self.clahe.apply(np.ascontiguousarray(eight_bit))
         out = (eight_bit.astype(np.float32) / 255.0) ** (1.0 / self.gamma)
-        return convert_to_dst_type(out[None], img, dtype=torch.float32 if isinstance(img, torch.Tensor) else np.float32)[0]
+        return convert_to_dst_type(
+            out[None], img, dtype=torch.float32 if isinstance(img, torch.Tensor) else np.float32
+        )[0]
 
 
 class DRIVEPreprocessd(MapTransform):

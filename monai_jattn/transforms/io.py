@@ -75,7 +75,9 @@ class LoadImage2Dd(MapTransform):
         try:
             image = self._loader(filename, reader=self._grey_reader if binary else self._rgb_reader)
         except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
-            raise DatasetError(f"{filename}: cannot read the image, corrupt or truncated ({type(e).__name__}: {e})") from e
+            raise DatasetError(
+                f"{filename}: cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
+            ) from e
         return (image > 0).float() if binary else image
 
     def __call__(self, data: Mapping[Hashable, str]) -> dict:

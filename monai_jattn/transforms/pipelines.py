@@ -53,7 +53,9 @@ def _augmentations(keys: tuple[str, ...], rotate90: bool, max_angle: float) -> l
     ]
 
 
-def _drive_loading(with_label: bool, with_mask: bool, allow_missing_keys: bool, channel: str, clahe: bool, gamma: float):
+def _drive_loading(
+    with_label: bool, with_mask: bool, allow_missing_keys: bool, channel: str, clahe: bool, gamma: float
+):
     binary = tuple(key for key, wanted in (("label", with_label), ("mask", with_mask)) if wanted)
     loading = [LoadImage2Dd("image")]
     if binary:

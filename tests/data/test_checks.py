@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_jattn.data import DatasetError, check_datalist, drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
+from monai_jattn.data import (
+    DatasetError,
+    check_datalist,
+    drive_datalist,
+    isic2017_datalist,
+    write_drive_sample,
+    write_isic2017_sample,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +41,11 @@ def truncate(path, keep=0.5):
 
 
 def test_valid_datalists_pass_and_are_returned(samples):
-    for datalist in (drive_datalist(samples / "DRIVE"), drive_datalist(samples / "DRIVE", "test"), isic2017_datalist(samples / "ISIC")):
+    for datalist in (
+        drive_datalist(samples / "DRIVE"),
+        drive_datalist(samples / "DRIVE", "test"),
+        isic2017_datalist(samples / "ISIC"),
+    ):
         assert check_datalist(datalist) is datalist
 
 
@@ -81,7 +92,9 @@ def test_label_of_another_size(isic):
 
 
 def test_label_that_is_not_binary(isic):
-    Image.fromarray(np.arange(30 * 40, dtype=np.uint16).reshape(30, 40).astype(np.uint8) % 3 * 100).save(isic[0]["label"])
+    Image.fromarray(np.arange(30 * 40, dtype=np.uint16).reshape(30, 40).astype(np.uint8) % 3 * 100).save(
+        isic[0]["label"]
+    )
     with pytest.raises(DatasetError, match=f"{isic[0]['label']}: not binary: 3 grey values \\(0, 100, 200\\)"):
         check_datalist(isic)
 

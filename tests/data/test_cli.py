@@ -23,7 +23,9 @@ def drive_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def isic_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("data") / "ISIC"
-    assert main(["sample", "isic2017", str(root), "--train", "3", "--val", "2", "--test", "1", "--size", "30", "40"]) == 0
+    assert (
+        main(["sample", "isic2017", str(root), "--train", "3", "--val", "2", "--test", "1", "--size", "30", "40"]) == 0
+    )
     return root
 
 
@@ -34,7 +36,12 @@ def test_sample_commands_write_the_requested_counts(drive_root, isic_root):
 
 
 def test_sample_drive_without_test_labels(tmp_path):
-    assert main(["sample", "drive", str(tmp_path), "--train", "1", "--test", "1", "--size", "32", "32", "--no-test-labels"]) == 0
+    assert (
+        main(
+            ["sample", "drive", str(tmp_path), "--train", "1", "--test", "1", "--size", "32", "32", "--no-test-labels"]
+        )
+        == 0
+    )
     assert not (tmp_path / "test" / "1st_manual").exists()
 
 
@@ -100,5 +107,7 @@ def test_figure(dataset, drive_root, isic_root, tmp_path):
 
 
 def test_module_entry_point():
-    result = subprocess.run([sys.executable, "-m", "monai_jattn.data", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "monai_jattn.data", "--help"], capture_output=True, text=True, check=True
+    )
     assert "sample" in result.stdout and "datalist" in result.stdout and "check" in result.stdout

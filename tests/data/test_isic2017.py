@@ -28,7 +28,9 @@ def test_datalist_is_complete_and_ignores_superpixels(isic_root, split, count):
     for entry in datalist:
         assert set(entry) == {"image", "label", "id"}
         assert entry["image"] == str(isic_root / f"ISIC-2017_{folders}_Data" / f"{entry['id']}.jpg")
-        assert entry["label"] == str(isic_root / f"ISIC-2017_{folders}_Part1_GroundTruth" / f"{entry['id']}_segmentation.png")
+        assert entry["label"] == str(
+            isic_root / f"ISIC-2017_{folders}_Part1_GroundTruth" / f"{entry['id']}_segmentation.png"
+        )
     assert any(p.name.endswith("_superpixels.png") for p in (isic_root / f"ISIC-2017_{folders}_Data").iterdir())
 
 

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_jattn.data import check_datalist, drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
+from monai_jattn.data import (
+    check_datalist,
+    drive_datalist,
+    isic2017_datalist,
+    write_drive_sample,
+    write_isic2017_sample,
+)
 from monai_jattn.data.sample_drive import synthesize_fundus
 from monai_jattn.data.sample_isic2017 import ISIC2017_SAMPLE_SIZES, synthesize_dermoscopy
 
@@ -89,7 +95,9 @@ def test_fundus_content_is_realistic():
     green = rgb[..., 1].astype(np.float32)
     background = green[fov & (cv2.dilate(vessels.astype(np.uint8), np.ones((9, 9))) == 0)]
     thick_core = green[distance >= 3]
-    local_background = cv2.blur(np.where(vessels, 0, green), (15, 15)) / np.maximum(cv2.blur((~vessels & fov).astype(np.float32), (15, 15)), 1e-3)
+    local_background = cv2.blur(np.where(vessels, 0, green), (15, 15)) / np.maximum(
+        cv2.blur((~vessels & fov).astype(np.float32), (15, 15)), 1e-3
+    )
     thick_contrast = 1 - (thick_core / local_background[distance >= 3]).mean()
     thin_contrast = 1 - (green[thin] / local_background[thin]).mean()
     assert thick_core.mean() < background.mean()
@@ -110,7 +118,9 @@ def test_isic_layout_names_and_formats(tmp_path):
     training = [n.split("/")[1] for n in names if n.startswith("ISIC-2017_Training_Data/")]
     ids = sorted(n[:-4] for n in training if n.endswith(".jpg"))
     assert len(ids) == 2 and all(len(i) == 12 and i.startswith("ISIC_") for i in ids)
-    assert sorted(training) == sorted(["ISIC-2017_Training_Data_metadata.csv"] + [f"{i}.jpg" for i in ids] + [f"{i}_superpixels.png" for i in ids])
+    assert sorted(training) == sorted(
+        ["ISIC-2017_Training_Data_metadata.csv"] + [f"{i}.jpg" for i in ids] + [f"{i}_superpixels.png" for i in ids]
+    )
     with Image.open(root / "ISIC-2017_Training_Data" / f"{ids[0]}.jpg") as image:
         assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (40, 30))
     with Image.open(root / "ISIC-2017_Training_Part1_GroundTruth" / f"{ids[0]}_segmentation.png") as mask:

@@ -71,7 +71,16 @@ def test_saveimaged_writes_the_original_orientation(tmp_path, rgb):
     path.parent.mkdir()
     Image.fromarray(rgb).save(path)
     data = LoadImage2Dd("image")({"image": str(path)})
-    SaveImaged("image", output_dir=tmp_path / "out", output_postfix="copy", output_ext=".png", output_dtype=np.uint8, scale=None, separate_folder=False, print_log=False)(data)
+    SaveImaged(
+        "image",
+        output_dir=tmp_path / "out",
+        output_postfix="copy",
+        output_ext=".png",
+        output_dtype=np.uint8,
+        scale=None,
+        separate_folder=False,
+        print_log=False,
+    )(data)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "pic_copy.png")), rgb)
 
 

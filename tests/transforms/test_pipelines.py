@@ -7,13 +7,26 @@ from monai.data import CacheDataset, DataLoader
 from monai.transforms import Invertd
 from monai.utils import set_determinism
 
-from monai_jattn.data import drive_datalist, image_folder_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
-from monai_jattn.transforms import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms, isic2017_train_transforms
+from monai_jattn.data import (
+    drive_datalist,
+    image_folder_datalist,
+    isic2017_datalist,
+    write_drive_sample,
+    write_isic2017_sample,
+)
+from monai_jattn.transforms import (
+    drive_eval_transforms,
+    drive_train_transforms,
+    isic2017_eval_transforms,
+    isic2017_train_transforms,
+)
 
 
 @pytest.fixture(scope="module")
 def drive_root(tmp_path_factory):
-    return write_drive_sample(tmp_path_factory.mktemp("data"), num_train=2, num_test=1, image_size=(96, 88), with_test_labels=False)
+    return write_drive_sample(
+        tmp_path_factory.mktemp("data"), num_train=2, num_test=1, image_size=(96, 88), with_test_labels=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +130,9 @@ def test_isic_eval_resizes_only_the_image_and_invertd_restores_the_size(isic_roo
     restored = Invertd("pred", transform=transforms, orig_keys="image", nearest_interp=False)(data)["pred"]
     assert restored.shape == data["label"].shape
     original = transforms.transforms[0](entry)["image"][:1] / 255.0
-    assert torch.corrcoef(torch.stack([restored.flatten(), original.flatten()]))[0, 1] > 0.7  # same content, blurred by the round trip
+    assert (
+        torch.corrcoef(torch.stack([restored.flatten(), original.flatten()]))[0, 1] > 0.7
+    )  # same content, blurred by the round trip
 
 
 def test_isic_eval_options(isic_root):
@@ -130,7 +145,10 @@ def test_pipelines_can_be_built_from_a_bundle_config(isic_root):
     parser = ConfigParser(
         {
             "train_size": [48, 64],
-            "preprocessing": {"_target_": "monai_jattn.transforms.isic2017_train_transforms", "train_size": "@train_size"},
+            "preprocessing": {
+                "_target_": "monai_jattn.transforms.isic2017_train_transforms",
+                "train_size": "@train_size",
+            },
             "drive": {"_target_": "monai_jattn.transforms.drive_train_transforms", "patch_size": 32, "num_patches": 2},
         }
     )
