@@ -28,8 +28,9 @@ class TrainingCurveSaver:
 
     and plots them to ``output_dir/<filename>.png`` (both written atomically). When a run resumes
     from a checkpoint, the existing curve is kept up to the restored iteration, so the curve of a
-    resumed run is continuous; attach this handler after the `CheckpointLoader` that restores the
-    trainer. In a distributed run only ``save_rank`` records and writes.
+    resumed run is continuous (the restored iteration is read when the first epoch starts, after
+    every ``STARTED`` handler, such as `CheckpointLoader`, has run). In a distributed run only
+    ``save_rank`` records and writes.
 
     Args:
         output_dir: folder for the JSON and PNG files (created if needed).
@@ -60,6 +61,7 @@ class TrainingCurveSaver:
         self.loss_transform = loss_transform
         self.save_rank = save_rank
         self._trainer: Engine | None = None
+        self._started = False
         self.curve: dict = _empty_curve(metric_name)
 
     def attach(self, engine: Engine) -> None:
@@ -67,15 +69,22 @@ class TrainingCurveSaver:
         if idist.get_rank() != self.save_rank:
             return
         self._trainer = engine
-        engine.add_event_handler(Events.STARTED, self._start)
+        engine.add_event_handler(Events.STARTED, self._reset)
+        engine.add_event_handler(Events.EPOCH_STARTED, self._start)
         engine.add_event_handler(Events.ITERATION_COMPLETED, self._record_loss)
         engine.add_event_handler(Events.EPOCH_COMPLETED, self.save)
         engine.add_event_handler(Events.COMPLETED, self.save)
         if self.validator is not None:
             self.validator.add_event_handler(Events.EPOCH_COMPLETED, self._record_validation)
 
+    def _reset(self, engine: Engine) -> None:
+        self._started = False
+
     def _start(self, engine: Engine) -> None:
-        """Start a new curve, or keep the saved one up to the iteration a resumed run starts from."""
+        """At the run's first epoch: start a new curve, or keep the saved one up to the restored iteration."""
+        if self._started:
+            return
+        self._started = True
         self.curve = _empty_curve(self.metric_name)
         if engine.state.iteration > 0 and os.path.isfile(self.json_path):
             with open(self.json_path, encoding="utf-8") as f:

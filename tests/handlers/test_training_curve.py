@@ -8,7 +8,7 @@ from PIL import Image
 from monai_jattn.handlers import TrainingCurveSaver
 
 
-def make_engines(start_iteration=0):
+def make_engines():
     trainer = Engine(lambda engine, batch: [{"loss": 1.0 / engine.state.iteration}])
     validator = Engine(lambda engine, batch: None)
     validator.state.key_metric_name = "dice"
@@ -16,12 +16,16 @@ def make_engines(start_iteration=0):
         Events.EPOCH_COMPLETED, lambda e: e.state.metrics.update(dice=trainer.state.iteration / 100)
     )
     trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: validator.run([0]))
-    if start_iteration:  # what CheckpointLoader does on resume
-        def restore(engine):
-            engine.state.iteration, engine.state.epoch = start_iteration, start_iteration // 2
-
-        trainer.add_event_handler(Events.STARTED, restore)
     return trainer, validator
+
+
+def restore_at_start(trainer, iteration):
+    """What CheckpointLoader does on resume (attached after the curve saver, as the bundles do)."""
+
+    def restore(engine):
+        engine.state.iteration, engine.state.epoch = iteration, iteration // 2
+
+    trainer.add_event_handler(Events.STARTED, restore)
 
 
 def test_records_and_plots(tmp_path):
@@ -41,8 +45,9 @@ def test_resumed_run_continues_the_curve(tmp_path):
     TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
     trainer.run(range(2), max_epochs=3)  # iterations 1..6 saved
 
-    resumed, validator = make_engines(start_iteration=4)  # the checkpoint was from iteration 4
+    resumed, validator = make_engines()
     TrainingCurveSaver(tmp_path, validator=validator).attach(resumed)
+    restore_at_start(resumed, 4)  # the checkpoint was from iteration 4
     resumed.run(range(2), max_epochs=4)
     curve = json.loads((tmp_path / "training_curve.json").read_text())
     assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5, 6, 7, 8]
