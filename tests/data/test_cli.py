@@ -1,7 +1,7 @@
 """The command line: python -m monai_jattn.data sample | datalist | check | figure."""
 
 import json
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -106,8 +106,11 @@ def test_figure(dataset, drive_root, isic_root, tmp_path):
         assert figure.format == "PNG" and figure.size[0] > 3 * figure.size[1]
 
 
-def test_module_entry_point():
-    result = subprocess.run(
-        [sys.executable, "-m", "monai_jattn.data", "--help"], capture_output=True, text=True, check=True
-    )
-    assert "sample" in result.stdout and "datalist" in result.stdout and "check" in result.stdout
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
+def test_module_entry_point(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["python -m monai_jattn.data", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("monai_jattn.data", run_name="__main__")  # what `python -m monai_jattn.data` runs
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "sample" in help_text and "datalist" in help_text and "check" in help_text
