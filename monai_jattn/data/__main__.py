@@ -40,8 +40,8 @@ def dataset_sections(
 
     DRIVE gives ``"training"`` and ``"test"`` (and ``"validation"``, split off the training set
     with `split_train_val`, when ``val_fraction`` > 0); ISIC-2017 gives ``"training"``,
-    ``"validation"`` and ``"test"``. A split that is missing is logged as a warning; no split at
-    all raises `DatasetError`.
+    ``"validation"`` and ``"test"``. A split whose folder is absent is logged as a warning; a
+    split that is present but broken, or no split at all, raises `DatasetError`.
     """
     if dataset not in ("drive", "isic2017"):
         raise ValueError(f"dataset must be 'drive' or 'isic2017', got {dataset!r}")
