@@ -114,3 +114,16 @@ def test_module_entry_point(monkeypatch, capsys):
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
     assert "sample" in help_text and "datalist" in help_text and "check" in help_text
+
+
+def test_an_absent_split_is_a_warning_a_broken_one_an_error(drive_root, tmp_path, caplog):
+    import shutil
+
+    root = Path(shutil.copytree(drive_root, tmp_path / "DRIVE"))
+    shutil.rmtree(root / "test")
+    assert main(["datalist", "drive", str(root), str(tmp_path / "only_training.json")]) == 0
+    assert "test/images" in caplog.text
+    assert list(json.loads((tmp_path / "only_training.json").read_text())) == ["name", "numTraining", "training"]
+    (root / "training" / "mask" / "21_training_mask.gif").unlink()
+    assert main(["datalist", "drive", str(root), str(tmp_path / "broken.json")]) == 1
+    assert not (tmp_path / "broken.json").exists()
