@@ -16,6 +16,7 @@ import datetime
 import math
 import os
 import platform
+import shlex
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -527,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         for key in ("repeats", "warmup", "train_sizes", "infer_sizes", "attention_positions")
         if getattr(args, key) is not None
     }
-    command = " ".join(["python scripts/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "scripts/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
     report = run_benchmark(
         args.output_dir,
         device=args.device,

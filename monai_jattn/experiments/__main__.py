@@ -1,0 +1,128 @@
+"""Command line of the experiments: ``python -m monai_jattn.experiments ablation|report ...``.
+
+Examples::
+
+    # all twelve models, three seeds, the paper's DRIVE budget (on a GPU)
+    python -m monai_jattn.experiments ablation --dataset drive --dataset_dir /data/DRIVE \\
+        --output_dir outputs/ablation_drive --max_iterations 60000 --seeds 0,1,2
+
+    # a small CPU run on sample data, three models, a shrunken network
+    python -m monai_jattn.data sample drive data/drive_sample --train 4 --test 2 --size 64 64
+    python -m monai_jattn.experiments ablation --dataset drive --dataset_dir data/drive_sample \\
+        --output_dir outputs/ablation_small --models dense_unet,pwa,ja9 --max_iterations 20 \\
+        --seeds 0,1 --override num_workers=0 --network_overrides '{"growth_rate": 8}'
+
+    # redraw the tables and figures from the finished runs
+    python -m monai_jattn.experiments report --dataset drive --dataset_dir data/drive_sample \\
+        --output_dir outputs/ablation_small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from monai_jattn.experiments.ablation import DATASETS, collect_results, run_ablation, write_report
+from monai_jattn.experiments.variants import MODEL_VARIANTS
+
+__all__ = ["main", "parse_override"]
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``key=value``; the value is read as JSON when it parses (numbers, booleans, lists), else text.
+
+    Example:
+        >>> parse_override("network_def#block_layers=[2, 2, 2]")
+        ('network_def#block_layers', [2, 2, 2])
+    """
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise argparse.ArgumentTypeError(f"an override must look like key=value, got {text!r}.")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(seed) for seed in text.split(",") if seed.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers, got {text!r}.") from error
+
+
+def _network_overrides(text: str) -> dict[str, Any]:
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"--network_overrides is not valid JSON: {error}.") from error
+    if not isinstance(values, dict):
+        raise argparse.ArgumentTypeError("--network_overrides must be a JSON object of DenseUNet arguments.")
+    return values
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m monai_jattn.experiments", description=__doc__.split("\n", 1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dataset", required=True, choices=list(DATASETS))
+    common.add_argument("--dataset_dir", required=True, help="dataset in its official layout (real or sample)")
+    common.add_argument("--output_dir", required=True, help="holds runs/, results.csv/.md and the figures")
+    common.add_argument("--num_figure_images", type=int, default=3, help="test images in the segmentation grid")
+
+    ablation = commands.add_parser("ablation", parents=[common], help="train and evaluate the models, then report")
+    ablation.add_argument(
+        "--models", nargs="+", default=None, help=f"comma- or space-separated; default all: {','.join(MODEL_VARIANTS)}"
+    )
+    ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
+    ablation.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
+    ablation.add_argument("--val_interval", type=int, help="iterations between validations (default: the bundle's)")
+    ablation.add_argument("--batch_size", type=int, help="training batch size (default: the bundle's, 4)")
+    ablation.add_argument("--device", help="e.g. cpu or cuda:0 (default: the bundle's choice)")
+    ablation.add_argument("--bundle_dir", help="the bundle folder (default: bundles/<dataset>_jattn_segmentation)")
+    ablation.add_argument(
+        "--network_overrides", type=_network_overrides, default={}, help='JSON DenseUNet arguments, e.g. \'{"growth_rate": 8}\''
+    )
+    ablation.add_argument(
+        "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"
+    )
+
+    commands.add_parser("report", parents=[common], help="rewrite the tables and figures from the finished runs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+    """
+    args = _parser().parse_args(argv)
+    command = shlex.join(["python", "-m", "monai_jattn.experiments", *(sys.argv[1:] if argv is None else argv)])
+    if args.command == "report":
+        write_report(collect_results(args.output_dir), args.output_dir, args.dataset, args.dataset_dir, args.num_figure_images)
+        return
+    overrides = {f"network_def#{key}": value for key, value in args.network_overrides.items()}
+    overrides.update({key: value for key, value in (("batch_size", args.batch_size), ("device", args.device)) if value is not None})
+    overrides.update(dict(args.override))
+    run_ablation(
+        args.dataset,
+        args.dataset_dir,
+        args.output_dir,
+        models=args.models,
+        seeds=args.seeds,
+        max_iterations=args.max_iterations,
+        val_interval=args.val_interval,
+        overrides=overrides,
+        bundle_dir=args.bundle_dir,
+        num_figure_images=args.num_figure_images,
+        command=command,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""The ablation runner: train and evaluate each model variant and seed through a bundle, then tabulate and draw.
+
+Every run goes through the dataset's MONAI bundle (``bundles/<dataset>_jattn_segmentation``), in
+this process, with ``monai.bundle.ConfigWorkflow`` and command-line style overrides: the same
+``train.json`` and ``evaluate.json`` anyone can run by hand, with one shared iteration budget and
+seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
+
+- ``settings.json``: what the run was started with (a rerun with other settings is refused);
+- ``train/`` (the bundle's ``output_dir`` for training: logs, training curve) and ``models/``
+  (``ckpt_dir``: ``latest.pt`` for resuming, ``model.pt`` the best model);
+- ``eval/``: the bundle's evaluation outputs, ``metrics_summary.json`` and ``predictions/``;
+- ``train.done``, ``evaluate.done``: stage markers; ``result.json`` then ``done``, written last.
+
+A rerun skips finished runs and stages; an interrupted training resumes from ``latest.pt`` with
+``resume=true``. Then ``OUT/results.csv``, ``OUT/results.md``, ``OUT/dice_bars.png`` (the paper's
+Fig. 3) and ``OUT/segmentation_grid.png`` (Fig. 2) are written, each atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monai.bundle import ConfigParser, ConfigWorkflow
+from tqdm import tqdm
+
+from monai_jattn.data import drive_datalist, isic2017_datalist
+from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
+from monai_jattn.experiments.files import write_json_atomic, write_text_atomic
+from monai_jattn.experiments.results import paper_table_markdown, results_markdown, write_results_csv
+from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
+
+__all__ = ["DATASETS", "find_bundle", "run_bundle", "run_ablation", "collect_results", "write_report"]
+
+DATASETS: dict[str, dict[str, str]] = {
+    "drive": {"bundle": "drive_jattn_segmentation", "title": "DRIVE"},
+    "isic2017": {"bundle": "isic2017_jattn_segmentation", "title": "ISIC-2017"},
+}
+"""Supported datasets: their bundle folder names and display titles."""
+
+_STAGES = ("train", "evaluate")
+
+
+def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Path:
+    """The bundle folder for ``dataset``: ``bundle_dir`` if given, else the repository's ``bundles/``.
+
+    Args:
+        dataset: a key of :data:`DATASETS`.
+        bundle_dir: an explicit bundle folder (with ``configs/train.json``).
+
+    Raises:
+        ValueError: for an unknown dataset.
+        FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}.")
+    if bundle_dir is None:
+        bundle_dir = Path(__file__).resolve().parents[2] / "bundles" / DATASETS[dataset]["bundle"]
+    bundle_dir = Path(bundle_dir).resolve()
+    missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{bundle_dir}: not a {DATASETS[dataset]['title']} bundle, configs/{' and configs/'.join(missing)} "
+            "missing; pass --bundle_dir."
+        )
+    return bundle_dir
+
+
+def run_bundle(bundle_dir: Path, configs: Sequence[str], workflow_type: str, overrides: Mapping[str, Any]) -> None:
+    """Run one bundle workflow in this process, as ``python -m monai.bundle run`` would.
+
+    Args:
+        bundle_dir: the bundle folder.
+        configs: config file names under ``configs/``, merged in order (e.g. train then evaluate).
+        workflow_type: ``"train"`` or ``"eval"``.
+        overrides: config id -> value, e.g. ``{"max_iterations": 100, "network_def#attention": "sa"}``.
+    """
+    config_dir = bundle_dir / "configs"
+    workflow = ConfigWorkflow(
+        config_file=[str(config_dir / name) for name in configs],
+        meta_file=str(config_dir / "metadata.json"),
+        logging_file=str(config_dir / "logging.conf"),
+        workflow_type=workflow_type,
+        bundle_root=str(bundle_dir),
+        **overrides,
+    )
+    workflow.initialize()
+    workflow.run()
+    workflow.finalize()
+
+
+def _run_settings(
+    dataset: str,
+    dataset_dir: Path,
+    model: str,
+    seed: int,
+    max_iterations: int,
+    val_interval: int,
+    overrides: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "dataset": dataset,
+        "dataset_dir": str(dataset_dir),
+        "model": model,
+        "seed": seed,
+        "max_iterations": max_iterations,
+        "val_interval": val_interval,
+        "overrides": dict(overrides),
+    }
+
+
+def _run_one(bundle_dir: Path, run_dir: Path, settings: dict[str, Any], progress: tqdm) -> dict[str, Any]:
+    """Train and evaluate one model and seed in ``run_dir``, skipping finished stages (or the whole run)."""
+    saved = run_dir / "settings.json"
+    if saved.exists():
+        previous = json.loads(saved.read_text())
+        if previous != settings:
+            changed = sorted(k for k in settings if previous.get(k) != settings[k])
+            raise ValueError(
+                f"{run_dir} was started with other settings ({', '.join(changed)}: {[previous.get(k) for k in changed]} "
+                f"now {[settings[k] for k in changed]}); use another --output_dir or delete that run."
+            )
+        if (run_dir / "done").exists():
+            return json.loads((run_dir / "result.json").read_text())
+    else:
+        write_json_atomic(saved, settings)
+    variant = MODEL_VARIANTS[settings["model"]]
+    common = {
+        "dataset_dir": settings["dataset_dir"],
+        "ckpt_dir": str(run_dir / "models"),
+        "max_iterations": settings["max_iterations"],
+        "val_interval": settings["val_interval"],
+        "seed": settings["seed"],
+        **variant.network_overrides(),
+        **settings["overrides"],
+    }
+    seconds: dict[str, float] = {}
+    for stage in _STAGES:
+        marker = run_dir / f"{stage}.done"
+        if marker.exists():
+            seconds[stage] = float(marker.read_text())
+            continue
+        progress.set_postfix_str(f"{variant.name} seed {settings['seed']}: {stage}")
+        start = time.perf_counter()
+        if stage == "train":
+            resume = (run_dir / "models" / "latest.pt").exists()
+            run_bundle(bundle_dir, ["train.json"], "train", {**common, "output_dir": str(run_dir / "train"), "resume": resume})
+        else:
+            run_bundle(bundle_dir, ["train.json", "evaluate.json"], "eval", {**common, "output_dir": str(run_dir / "eval")})
+        seconds[stage] = time.perf_counter() - start
+        write_text_atomic(marker, f"{seconds[stage]:.1f}\n")
+    summary_path = run_dir / "eval" / "metrics_summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path}: the evaluation finished without writing its metrics summary.")
+    result = {
+        "model": variant.name,
+        "label": variant.label,
+        "seed": settings["seed"],
+        **json.loads(summary_path.read_text()),
+        "max_iterations": settings["max_iterations"],
+        "train_seconds": round(seconds["train"], 1),
+        "evaluate_seconds": round(seconds["evaluate"], 1),
+    }
+    write_json_atomic(run_dir / "result.json", result)
+    write_text_atomic(run_dir / "done", "")
+    return result
+
+
+def _default_val_interval(bundle_dir: Path, max_iterations: int) -> int:
+    """The bundle's ``val_interval``, shortened to the budget so that at least one validation runs."""
+    default = int(ConfigParser.load_config_file(bundle_dir / "configs" / "train.json")["val_interval"])
+    return max(1, min(default, max_iterations))
+
+
+def run_ablation(
+    dataset: str,
+    dataset_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    models: Sequence[str] | str | None = None,
+    seeds: Sequence[int] = (0,),
+    max_iterations: int = 1000,
+    val_interval: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    bundle_dir: str | os.PathLike | None = None,
+    num_figure_images: int = 3,
+    command: str = "",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train and evaluate every model and seed through the bundle, then write the tables and figures.
+
+    Args:
+        dataset: ``"drive"`` or ``"isic2017"``.
+        dataset_dir: the dataset in its official layout (real or written by
+            ``python -m monai_jattn.data sample ...``); the test split must have labels.
+        output_dir: where ``runs/`` and the results go.
+        models: model names (see :data:`~monai_jattn.experiments.variants.MODEL_VARIANTS`), default all twelve.
+        seeds: the seeds every model is trained with.
+        max_iterations: the training budget of every run.
+        val_interval: iterations between validations (best-model selection); default: the bundle's,
+            capped at ``max_iterations``.
+        overrides: more bundle config overrides for every run, e.g. ``{"batch_size": 2, "device": "cpu",
+            "network_def#growth_rate": 8}``.
+        bundle_dir: the bundle folder (default: found in the repository).
+        num_figure_images: test images in the segmentation grid.
+        command: the command line, recorded in ``results.md``.
+        progress: show a progress bar across runs.
+
+    Returns:
+        One result dict per model and seed (the rows of ``results.csv``).
+
+    Example:
+        >>> rows = run_ablation("drive", "data/drive_sample", "outputs/ablation", models="dense_unet,ja9",
+        ...                     seeds=[0, 1], max_iterations=200)
+    """
+    names = parse_model_names(models)
+    seeds = [int(seed) for seed in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list without repeats, got {seeds}.")
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations must be >= 1, got {max_iterations}.")
+    bundle = find_bundle(dataset, bundle_dir)
+    dataset_dir = Path(dataset_dir).resolve()
+    if not dataset_dir.is_dir():
+        raise FileNotFoundError(f"{dataset_dir}: dataset folder not found.")
+    val_interval = val_interval or _default_val_interval(bundle, max_iterations)
+    output_dir = Path(output_dir)
+    rows = []
+    runs = [(name, seed) for name in names for seed in seeds]
+    with tqdm(runs, desc="ablation", unit="run", disable=not progress, file=sys.stderr) as bar:
+        for name, seed in bar:
+            run_dir = output_dir / "runs" / f"{name}_seed{seed}"
+            settings = _run_settings(dataset, dataset_dir, name, seed, max_iterations, val_interval, overrides or {})
+            rows.append(_run_one(bundle, run_dir, settings, bar))
+    write_report(rows, output_dir, dataset, dataset_dir, num_figure_images, command)
+    return rows
+
+
+def collect_results(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The results of every finished run under ``output_dir/runs``, in the paper's model order, then by seed.
+
+    Args:
+        output_dir: an ablation output folder.
+
+    Raises:
+        FileNotFoundError: when no run has finished.
+    """
+    results = [json.loads(path.read_text()) for path in Path(output_dir).glob("runs/*/result.json") if (path.parent / "done").exists()]
+    if not results:
+        raise FileNotFoundError(f"{output_dir}: no finished run under runs/ (each has a 'done' file).")
+    order = list(MODEL_VARIANTS)
+    return sorted(results, key=lambda row: (order.index(row["model"]), int(row["seed"])))
+
+
+def _test_images(dataset: str, dataset_dir: Path, count: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The first ``count`` test images and their ground truths, as pictures, by id."""
+    if dataset == "drive":
+        entries = drive_datalist(dataset_dir, "test", require_labels=True)
+    else:
+        entries = isic2017_datalist(dataset_dir, "test")
+    return {
+        entry["id"]: (load_picture(entry["image"]), (load_picture(entry["label"]) > 0).astype(np.float32))
+        for entry in entries[:count]
+    }
+
+
+def _saved_mask(folder: Path, image_id: str) -> np.ndarray:
+    """The binary mask an evaluation saved as ``<id>_mask.png``."""
+    path = folder / f"{image_id}_mask.png"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the evaluation saved no mask for test image {image_id}.")
+    return (load_picture(path) > 0).astype(np.float32)
+
+
+def write_report(
+    rows: Sequence[dict[str, Any]],
+    output_dir: str | os.PathLike,
+    dataset: str,
+    dataset_dir: str | os.PathLike,
+    num_figure_images: int = 3,
+    command: str = "",
+) -> None:
+    """Write ``results.csv``, ``results.md``, ``dice_bars.png`` and ``segmentation_grid.png``.
+
+    The grid shows the first ``num_figure_images`` test images, their ground truth and, for every
+    model, the mask its run with the first seed saved during evaluation.
+
+    Args:
+        rows: per-run results (from :func:`run_ablation` or :func:`collect_results`).
+        output_dir: the ablation output folder (with ``runs/``).
+        dataset: ``"drive"`` or ``"isic2017"``.
+        dataset_dir: the dataset folder the runs were evaluated on.
+        num_figure_images: rows of the segmentation grid.
+        command: the command line, recorded in ``results.md``.
+    """
+    output_dir = Path(output_dir)
+    title = DATASETS[dataset]["title"]
+    budgets = sorted({int(row["max_iterations"]) for row in rows})
+    seeds = sorted({int(row["seed"]) for row in rows})
+    notes = [
+        *([f"command: `{command}`"] if command else []),
+        f"data: `{dataset_dir}`; budget: {', '.join(map(str, budgets))} iterations per run; seeds: "
+        f"{', '.join(map(str, seeds))}; mean ± sample standard deviation over seeds",
+        f"training time per run: {np.median([row['train_seconds'] for row in rows]):.0f} s median",
+    ]
+    markdown = results_markdown(rows, f"Ablation on {title}", notes)
+    if dataset == "drive":
+        markdown += "\n## The paper's DRIVE results (supplement Table 1; real DRIVE, 60k iterations)\n\n"
+        markdown += paper_table_markdown()
+    write_results_csv(rows, output_dir / "results.csv")
+    write_text_atomic(output_dir / "results.md", markdown)
+    plot_dice_bars(rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)")
+    first_seed = {}
+    for row in rows:
+        first_seed.setdefault(row["model"], row)
+    images = _test_images(dataset, Path(dataset_dir), num_figure_images)
+    predictions = {
+        row["label"]: {
+            image_id: _saved_mask(output_dir / "runs" / f"{model}_seed{row['seed']}" / "eval" / "predictions", image_id)
+            for image_id in images
+        }
+        for model, row in first_seed.items()
+    }
+    plot_segmentation_grid(images, predictions, output_dir / "segmentation_grid.png", f"{title}: segmentation maps")

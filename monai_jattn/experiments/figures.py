@@ -1,0 +1,115 @@
+"""The paper's ablation figures: Dice per model as bars (its Fig. 3) and segmentation maps side by side (Fig. 2)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from monai.data import PILReader  # noqa: E402
+from monai.transforms import LoadImage  # noqa: E402
+
+from monai_jattn.experiments.files import save_figure_atomic  # noqa: E402
+from monai_jattn.experiments.results import summarise  # noqa: E402
+
+__all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
+
+
+def load_picture(path: str | os.PathLike) -> np.ndarray:
+    """Read a 2D image (any format PIL reads) as a (height, width[, channels]) array for display.
+
+    Args:
+        path: the image file.
+    """
+    loader = LoadImage(reader=PILReader(reverse_indexing=False), image_only=True, dtype=np.float32)
+    return np.asarray(loader(str(path)))
+
+
+def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
+    """Bar chart of mean Dice per model with the standard deviation over seeds as error bars.
+
+    With the default models this is the paper's Fig. 3 (baseline DenseUNet and JA-1..JA-9) with
+    DenseUNet-SA and DenseUNet-PWA beside them. The bars keep the order of ``rows``; the best mean
+    is drawn in a darker colour and every bar is labelled with its value.
+
+    Args:
+        rows: per-run results with ``model`` and ``dice`` (and ``seed``).
+        path: the PNG to write (atomically).
+        title: the figure title.
+    """
+    summary = summarise(rows)
+    means = [entry["dice_mean"] for entry in summary]
+    errors = [entry["dice_std"] or 0.0 for entry in summary]
+    labels = [entry["label"].replace("DenseUNet-", "").replace("DenseUNet", "Baseline") for entry in summary]
+    best = int(np.argmax(means))
+    colours = ["#1f4e79" if i == best else "#7aa6d6" for i in range(len(means))]
+    figure, axis = plt.subplots(figsize=(max(4.0, 0.7 * len(means) + 1.5), 3.6))
+    bars = axis.bar(labels, means, yerr=errors, color=colours, capsize=3)
+    axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
+    low, high = min(means) - max(errors) - 0.02, max(means) + max(errors) + 0.02
+    axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
+    axis.set_ylabel("Dice")
+    axis.set_title(title or "Dice per model (mean ± std over seeds)", fontsize=10)
+    axis.tick_params(axis="x", labelrotation=45, labelsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    save_figure_atomic(figure, path, dpi=150)
+    plt.close(figure)
+
+
+def _show(axis: Any, picture: np.ndarray, title: str) -> None:
+    if picture.ndim == 3 and picture.shape[-1] == 1:
+        picture = picture[..., 0]
+    if picture.ndim == 2:
+        axis.imshow(picture, cmap="gray", vmin=0, vmax=max(1.0, float(picture.max())))
+    else:
+        axis.imshow(np.clip(picture / (255.0 if picture.max() > 1 else 1.0), 0, 1))
+    axis.set_title(title, fontsize=8)
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def plot_segmentation_grid(
+    images: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
+    predictions: Mapping[str, Mapping[str, np.ndarray]],
+    path: str | os.PathLike,
+    title: str = "",
+) -> None:
+    """A grid of segmentation maps, one row per image: image, ground truth, then each model's mask.
+
+    Args:
+        images: image id -> (image, ground truth or None), each (height, width[, channels]).
+        predictions: model label -> image id -> binary mask (height, width); every model must
+            have a mask for every image.
+        path: the PNG to write (atomically).
+        title: the figure title.
+
+    Raises:
+        KeyError: naming the model and image whose mask is missing.
+    """
+    for label, masks in predictions.items():
+        missing = [image_id for image_id in images if image_id not in masks]
+        if missing:
+            raise KeyError(f"model {label} has no segmentation for image(s) {missing}.")
+    columns = 2 + len(predictions)
+    figure, axes = plt.subplots(
+        len(images), columns, figsize=(1.6 * columns, 1.7 * len(images) + 0.4), squeeze=False
+    )
+    for row, (image_id, (image, truth)) in enumerate(images.items()):
+        _show(axes[row][0], image, f"{image_id}")
+        if truth is None:
+            axes[row][1].axis("off")
+            axes[row][1].set_title("no ground truth", fontsize=8)
+        else:
+            _show(axes[row][1], truth, "ground truth")
+        for column, (label, masks) in enumerate(predictions.items(), start=2):
+            _show(axes[row][column], masks[image_id], label.replace("DenseUNet-", "").replace("DenseUNet", "Baseline"))
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    save_figure_atomic(figure, path, dpi=120)
+    plt.close(figure)

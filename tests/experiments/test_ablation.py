@@ -1,0 +1,143 @@
+"""Tests of the ablation runner on a tiny synthetic DRIVE set: tables, figures, skipping, resuming, refusing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+import monai_jattn.experiments.ablation as ablation
+from monai_jattn.data import write_drive_sample
+from monai_jattn.experiments.__main__ import main, parse_override
+from monai_jattn.experiments.results import results_markdown, summarise, write_results_csv
+from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
+
+TINY = [
+    "--max_iterations", "2",
+    "--seeds", "0,1",
+    "--device", "cpu",
+    "--override", "num_workers=0",
+    "--override", "patch_size=[32, 32]",
+    "--network_overrides", '{"growth_rate": 4, "block_layers": [1, 1, 1, 1, 1], "decoder_features": [8, 8, 8, 8]}',
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_drive_sample(tmp_path_factory.mktemp("drive"), num_train=5, num_test=2, seed=0, image_size=(48, 64))
+
+
+@pytest.fixture(scope="module")
+def finished(dataset, tmp_path_factory):
+    """An ablation of two models and two seeds, run once for the whole module."""
+    out = tmp_path_factory.mktemp("ablation")
+    main(["ablation", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
+          "--models", "dense_unet,ja9", "--num_figure_images", "2", *TINY])  # fmt: skip
+    return out
+
+
+def _args(dataset, out, *extra):
+    return ["ablation", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
+            "--models", "dense_unet", "ja9", *TINY, *extra]  # fmt: skip
+
+
+def test_ablation_writes_results_table_and_both_figures(finished):
+    with open(finished / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["model"], r["seed"]) for r in rows] == [("dense_unet", "0"), ("dense_unet", "1"), ("ja9", "0"), ("ja9", "1")]
+    assert list(rows[0])[:8] == ["model", "label", "seed", "recall", "tnr", "dice", "accuracy", "auc"]
+    assert all(0.0 <= float(r[m]) <= 1.0 for r in rows for m in ("recall", "tnr", "dice", "accuracy", "auc"))
+    assert {r["max_iterations"] for r in rows} == {"2"}
+    markdown = (finished / "results.md").read_text()
+    assert "| Model | Recall | TNR | Dice | Accuracy | AUC | Seeds |" in markdown
+    assert "| DenseUNet-JA-9 | " in markdown and " ± " in markdown and "| 2 |" in markdown
+    assert "0.8164" in markdown  # the paper's DRIVE table for comparison
+    for figure in ("dice_bars.png", "segmentation_grid.png"):
+        assert (finished / figure).read_bytes()[:4] == b"\x89PNG"
+    for run in ("dense_unet_seed0", "dense_unet_seed1", "ja9_seed0", "ja9_seed1"):
+        assert (finished / "runs" / run / "done").exists()
+        assert (finished / "runs" / run / "models" / "model.pt").exists()
+
+
+def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished, dataset, tmp_path, monkeypatch):
+    out = tmp_path / "copy"
+    shutil.copytree(finished, out)
+    interrupted = out / "runs" / "ja9_seed1"
+    for name in ("done", "result.json", "train.done", "evaluate.done"):
+        (interrupted / name).unlink()
+    shutil.rmtree(interrupted / "eval")
+    calls = []
+    real_run_bundle = ablation.run_bundle
+
+    def spy(bundle_dir, configs, workflow_type, overrides):
+        calls.append((workflow_type, overrides["ckpt_dir"], overrides.get("resume")))
+        real_run_bundle(bundle_dir, configs, workflow_type, overrides)
+
+    monkeypatch.setattr(ablation, "run_bundle", spy)
+    main(_args(dataset, out))
+    ckpt_dir = str(interrupted / "models")
+    assert calls == [("train", ckpt_dir, True), ("eval", ckpt_dir, None)]
+    assert (interrupted / "done").exists() and (interrupted / "eval" / "metrics_summary.json").exists()
+    with open(out / "results.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == 4
+
+    calls.clear()
+    main(_args(dataset, out))
+    assert calls == []
+
+
+def test_rerun_with_another_budget_is_refused(finished, dataset, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(finished, out)
+    args = _args(dataset, out)
+    args[args.index("--max_iterations") + 1] = "3"
+    with pytest.raises(ValueError, match="dense_unet_seed0 was started with other settings.*max_iterations"):
+        main(args)
+
+
+def test_report_command_redraws_from_finished_runs(finished, dataset, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(finished, out)
+    for name in ("results.csv", "results.md", "dice_bars.png", "segmentation_grid.png"):
+        (out / name).unlink()
+    main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out)])
+    assert (out / "results.csv").read_text() == (finished / "results.csv").read_text()
+    assert (out / "segmentation_grid.png").exists() and (out / "dice_bars.png").exists()
+
+
+def test_bad_inputs_get_clear_errors(dataset, tmp_path):
+    with pytest.raises(ValueError, match=r"unknown \['ja10'\]"):
+        parse_model_names("dense_unet,ja10")
+    with pytest.raises(ValueError, match=r"repeated \['sa'\]"):
+        parse_model_names(["sa", "sa"])
+    with pytest.raises(FileNotFoundError, match="configs/train.json and configs/evaluate.json missing"):
+        ablation.find_bundle("drive", tmp_path)
+    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+        ablation.run_ablation("drive", tmp_path / "nowhere", tmp_path / "out", models="sa", max_iterations=1)
+    with pytest.raises(FileNotFoundError, match="no finished run"):
+        ablation.collect_results(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["ablation", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(tmp_path),
+              "--max_iterations", "1", "--override", "no_equals_sign"])  # fmt: skip
+
+
+def test_variants_overrides_and_summaries():
+    assert list(MODEL_VARIANTS) == ["dense_unet", "sa", "pwa", *(f"ja{k}" for k in range(1, 10))]
+    assert MODEL_VARIANTS["ja4"].network_overrides() == {"network_def#attention": "ja", "network_def#ja_variant": 4}
+    assert MODEL_VARIANTS["dense_unet"].network_overrides()["network_def#attention"] == "none"
+    assert parse_model_names(None) == list(MODEL_VARIANTS)
+    assert parse_override("patch_size=[64, 64]") == ("patch_size", [64, 64])
+    assert parse_override("device=cuda:1") == ("device", "cuda:1")
+
+    rows = [
+        {"model": "sa", "seed": 0, "recall": 0.5, "tnr": 0.9, "dice": 0.6, "accuracy": 0.8, "auc": 0.9, "jaccard": 0.4},
+        {"model": "sa", "seed": 1, "recall": 0.7, "tnr": 0.9, "dice": 0.8, "accuracy": 0.9, "auc": 0.9, "jaccard": 0.6},
+        {"model": "ja9", "seed": 0, "recall": 0.6, "tnr": 0.8, "dice": 0.7, "accuracy": 0.8, "auc": 0.8, "jaccard": 0.5},
+    ]
+    sa, ja = summarise(rows)
+    assert sa["dice_mean"] == pytest.approx(0.7) and sa["dice_std"] == pytest.approx(0.1414, abs=1e-4)
+    assert ja["label"] == "DenseUNet-JA-9" and ja["seeds"] == 1 and ja["dice_std"] is None
+    markdown = results_markdown(rows, "t")
+    assert "| AUC | Jaccard | Seeds |" in markdown
+    assert "| DenseUNet-SA | 0.6000 ± 0.1414 |" in markdown and "| DenseUNet-JA-9 | 0.6000 | 0.8000 |" in markdown
