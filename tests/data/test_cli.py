@@ -2,6 +2,7 @@
 
 import json
 import runpy
+import shutil
 import sys
 from pathlib import Path
 
@@ -82,8 +83,6 @@ def test_check_reports_ok(drive_root, capsys):
 
 
 def test_check_reports_problems_by_file(isic_root, tmp_path, capsys):
-    import shutil
-
     root = Path(shutil.copytree(isic_root, tmp_path / "ISIC"))
     broken = isic2017_datalist(root, "validation")[0]["image"]
     Path(broken).write_bytes(b"broken")
@@ -117,8 +116,6 @@ def test_module_entry_point(monkeypatch, capsys):
 
 
 def test_an_absent_split_is_a_warning_a_broken_one_an_error(drive_root, tmp_path, caplog):
-    import shutil
-
     root = Path(shutil.copytree(drive_root, tmp_path / "DRIVE"))
     shutil.rmtree(root / "test")
     assert main(["datalist", "drive", str(root), str(tmp_path / "only_training.json")]) == 0
