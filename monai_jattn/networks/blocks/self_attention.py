@@ -1,0 +1,91 @@
+"""Self-attention (non-local / position attention) over all spatial positions, on fused SDPA kernels."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["SelfAttention"]
+
+
+class SelfAttention(nn.Module):
+    """
+    Self-attention over all spatial positions of a 2D/3D feature map, as in the non-local block
+    (Wang et al., CVPR 2018) and DANet's position attention (Fu et al., CVPR 2019)::
+
+        q, k, v = W_q x, W_k x, W_v x                      (1x1 projections, per position)
+        S(x)    = gamma * W_o softmax(q k^T / sqrt(d)) v    (gamma learnable, starts at init_scale)
+
+    The attention itself runs through :py:func:`torch.nn.functional.scaled_dot_product_attention`, so
+    the N x N affinity map (N = number of positions) is never built by this module: q, k and v share
+    one head size and are passed with a unit-stride last dimension, the layout the fused (flash)
+    kernels need on CPU and GPU. The 1x1 projections are ``nn.Linear`` layers over the channels of
+    each position (exactly a 1x1 convolution), as in MONAI's ``SABlock``, which keeps every tensor in
+    the token layout the kernel wants without extra copies.
+
+    The module has no shortcut of its own: ``forward`` returns ``S(x)``, the caller adds ``x``.
+    ``gamma`` starts at ``init_scale`` (0 by default, as in DANet), so ``x + S(x)`` starts as ``x``.
+
+    Args:
+        spatial_dims: number of spatial dimensions of the input (2 or 3).
+        in_channels: number of input (and output) channels.
+        inter_channels: channels of q, k and v (all three the same, split across heads). Defaults to
+            ``max(in_channels // 2, 1)`` as in the non-local block.
+        num_heads: number of attention heads; must divide ``inter_channels``. Defaults to 1.
+        init_scale: initial value of the learnable output scale ``gamma``. Defaults to 0.
+        bias: whether the q/k/v and output projections have a bias. Defaults to True.
+
+    Examples::
+
+        >>> sa = SelfAttention(spatial_dims=2, in_channels=64)
+        >>> sa(torch.randn(2, 64, 12, 10)).shape
+        torch.Size([2, 64, 12, 10])
+
+        # fail loudly instead of falling back to the unfused (N x N) path
+        >>> from torch.nn.attention import SDPBackend, sdpa_kernel
+        >>> with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        ...     y = sa(torch.randn(1, 64, 32, 32))
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        inter_channels: int | None = None,
+        num_heads: int = 1,
+        init_scale: float = 0.0,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}.")
+        inter_channels = max(in_channels // 2, 1) if inter_channels is None else inter_channels
+        if num_heads < 1 or inter_channels % num_heads != 0:
+            raise ValueError(f"num_heads ({num_heads}) must be >= 1 and divide inter_channels ({inter_channels}).")
+        self.spatial_dims = spatial_dims
+        self.inter_channels = inter_channels
+        self.num_heads = num_heads
+        self.head_channels = inter_channels // num_heads
+        self.qkv = nn.Linear(in_channels, 3 * inter_channels, bias=bias)
+        self.out_proj = nn.Linear(inter_channels, in_channels, bias=bias)
+        self.gamma = nn.Parameter(torch.tensor(float(init_scale)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            x: input of shape ``(B, in_channels, *spatial)``.
+
+        Returns:
+            ``S(x)`` of the same shape as ``x``.
+        """
+        if x.dim() != self.spatial_dims + 2:
+            raise ValueError(f"SelfAttention expects a {self.spatial_dims + 2}D input, got shape {list(x.shape)}.")
+        batch = x.shape[0]
+        tokens = x.flatten(2).transpose(1, 2)  # (B, N, C), a view
+        num_tokens = tokens.shape[1]
+        # (B, N, 3 * inter) -> (3, B, heads, N, head_channels) with a unit-stride last dimension
+        qkv = self.qkv(tokens).view(batch, num_tokens, 3, self.num_heads, self.head_channels).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])  # (B, heads, N, head_channels)
+        out = self.out_proj(out.transpose(1, 2).reshape(batch, num_tokens, self.inter_channels))
+        return (self.gamma * out).transpose(1, 2).reshape(x.shape)

@@ -1,0 +1,247 @@
+"""DenseUNet with optional point-wise, self- or joint attention (Zhang, Dong & Li, ISBI 2022)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from monai.networks.layers.factories import Conv
+from monai.networks.nets.basic_unet import UpCat
+
+from monai_jattn.networks.blocks.attention_block import get_attention_block, get_attention_type
+from monai_jattn.networks.blocks.dense_block import DenseBlock, DenseTransition
+from monai_jattn.networks.blocks.joint_attention import ja_variant_number
+
+__all__ = ["DenseUNet", "DenseUNetSA", "DenseUNetPWA", "DenseUNetJA"]
+
+
+class DenseUNet(nn.Module):
+    """
+    A U-Net whose encoder is a DenseNet, with an optional attention module (point-wise, self- or
+    joint attention) inside, following Zhang, Dong & Li, "Joint Attention for Medical Image
+    Segmentation", ISBI 2022. The paper does not publish its DenseUNet; this layout is our
+    reconstruction (see docs/architecture.md)::
+
+        stem conv3x3 -> level 0: DenseBlock -> [attention] ------------------------------ skip 0
+                        level 1: DenseTransition (1x1 conv + 2x pool) -> DenseBlock -> [attention] -- skip 1
+                        ...
+                        level L: DenseTransition -> DenseBlock -> [attention]   (bottleneck, 1/2^L)
+        decoder, per level from L-1 up to 0: UpCat (2x upsample, concatenate skip, two conv3x3 blocks)
+        head: conv1x1 -> out_channels logits
+
+    Convolutions followed by a normalization layer have no bias (it would be cancelled).
+
+    Attention sits after the dense block of the levels in ``attention_levels`` (the bottleneck by
+    default, where self-attention over all positions is cheap); at each of those levels:
+
+    - ``"sa"``: ``x + S(x)``;
+    - ``"pwa"``: ``P(x) = x * sigmoid(map(x))``, the paper's point-wise attention without a shortcut;
+    - ``"ja"``: ``JA_n(x)`` for ``ja_variant`` n (default 9, the paper's DenseUNet-JA).
+
+    Any input size works: the input is padded (replicate) at the end of every spatial dimension to
+    a multiple of ``2 ** (len(block_layers) - 1)`` and the logits are cropped back.
+
+    Args:
+        spatial_dims: number of spatial dimensions, 2 or 3. Defaults to 2.
+        in_channels: number of input channels. Defaults to 3 (RGB).
+        out_channels: number of output channels (classes). Defaults to 2.
+        init_features: channels of the stem convolution. Defaults to 32.
+        growth_rate: channels each dense layer adds. Defaults to 16.
+        block_layers: dense layers per encoder level, full resolution first; its length is the
+            number of levels (``len - 1`` downsamplings). Defaults to ``(2, 2, 6, 8, 16)``.
+        compression: channel compression of the transitions (DenseNet's theta). Defaults to 0.5.
+        decoder_features: output channels of the decoder block of each level, full resolution
+            first, one per downsampling. Defaults to ``(32, 32, 64, 128)`` (BasicUNet's widths).
+        act: activation type and arguments. Defaults to ReLU.
+        norm: feature normalization type and arguments. Defaults to batch norm.
+        dropout: dropout ratio in the dense layers and decoder blocks. Defaults to none.
+        upsample: decoder upsampling, ``"deconv"``, ``"pixelshuffle"`` or ``"nontrainable"``.
+            Defaults to ``"deconv"``.
+        attention: ``None``/``"none"``, ``"sa"``, ``"pwa"`` or ``"ja"`` (case-insensitive).
+            Defaults to None (the plain DenseUNet).
+        ja_variant: joint-attention structure, number 1..9 or name (see
+            :py:class:`monai_jattn.networks.JointAttention`); used when ``attention="ja"``. Defaults to 9.
+        attention_levels: encoder levels that get the attention module, as indices into
+            ``block_layers`` (negative counts from the bottleneck). Defaults to ``(-1,)``, the bottleneck.
+        pwa_hidden_channels: hidden channels of the point-wise attention map network. Defaults to 64.
+        sa_inter_channels: q/k/v channels of the self-attention. Defaults to half the level's channels.
+        sa_num_heads: self-attention heads. Defaults to 1.
+        sa_init_scale: initial value of the self-attention's learnable output scale. Defaults to 0.
+
+    Examples::
+
+        # the paper's DenseUNet-JA (JA-9 at the bottleneck) for RGB input and two classes
+        >>> net = DenseUNet(spatial_dims=2, in_channels=3, out_channels=2, attention="ja")
+        >>> net(torch.randn(1, 3, 584, 565)).shape
+        torch.Size([1, 2, 584, 565])
+
+        # DRIVE grey-level input, self-attention at the two deepest levels
+        >>> net = DenseUNet(in_channels=1, attention="sa", attention_levels=(-2, -1))
+
+        # 3D
+        >>> net = DenseUNet(spatial_dims=3, in_channels=1, block_layers=(2, 3, 4), decoder_features=(16, 32))
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int = 2,
+        in_channels: int = 3,
+        out_channels: int = 2,
+        init_features: int = 32,
+        growth_rate: int = 16,
+        block_layers: Sequence[int] = (2, 2, 6, 8, 16),
+        compression: float = 0.5,
+        decoder_features: Sequence[int] = (32, 32, 64, 128),
+        act: str | tuple = ("relu", {"inplace": True}),
+        norm: str | tuple = "batch",
+        dropout: float | tuple = 0.0,
+        upsample: str = "deconv",
+        attention: str | None = None,
+        ja_variant: int | str = 9,
+        attention_levels: Sequence[int] = (-1,),
+        pwa_hidden_channels: int = 64,
+        sa_inter_channels: int | None = None,
+        sa_num_heads: int = 1,
+        sa_init_scale: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}.")
+        num_levels = len(block_layers)
+        if num_levels < 2:
+            raise ValueError(f"block_layers needs at least two levels (one downsampling), got {block_layers}.")
+        if len(decoder_features) != num_levels - 1:
+            raise ValueError(
+                f"decoder_features needs one value per downsampling ({num_levels - 1}), got {decoder_features}."
+            )
+        if not 0.0 < compression <= 1.0:
+            raise ValueError(f"compression must be in (0, 1], got {compression}.")
+        self.attention = get_attention_type(attention)
+        self.ja_variant = ja_variant_number(ja_variant)
+        bad_levels = [i for i in attention_levels if not -num_levels <= i < num_levels]
+        if bad_levels:
+            raise ValueError(f"attention_levels {bad_levels} out of range for {num_levels} levels.")
+        self.attention_levels = sorted({i % num_levels for i in attention_levels})
+        self.size_divisor = 2 ** (num_levels - 1)
+
+        def attention_block(level: int, channels: int) -> nn.Module:
+            if level not in self.attention_levels:
+                return nn.Identity()
+            return get_attention_block(
+                self.attention,
+                spatial_dims,
+                channels,
+                self.ja_variant,
+                pwa_hidden_channels,
+                sa_inter_channels,
+                sa_num_heads,
+                sa_init_scale,
+            )
+
+        self.stem = Conv[Conv.CONV, spatial_dims](in_channels, init_features, kernel_size=3, padding=1, bias=False)
+        self.encoder = nn.ModuleList()
+        skip_channels = []
+        channels = init_features
+        for level, num_layers in enumerate(block_layers):
+            stage = nn.Sequential()
+            if level > 0:
+                reduced = max(int(channels * compression), 1)
+                stage.add_module("transition", DenseTransition(spatial_dims, channels, reduced, act, norm))
+                channels = reduced
+            dense = DenseBlock(spatial_dims, channels, num_layers, growth_rate, act, norm, dropout)
+            stage.add_module("dense", dense)
+            channels = dense.out_channels
+            stage.add_module("attention", attention_block(level, channels))
+            self.encoder.append(stage)
+            skip_channels.append(channels)
+
+        # deepest decoder block first, so that forward can pop the skips in order
+        self.decoder = nn.ModuleList()
+        for level in range(num_levels - 2, -1, -1):
+            features = decoder_features[level]
+            self.decoder.append(
+                UpCat(spatial_dims, channels, skip_channels[level], features, act, norm, False, dropout, upsample)
+            )
+            channels = features
+        self.head = Conv[Conv.CONV, spatial_dims](channels, out_channels, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            x: input of shape ``(B, in_channels, *spatial)``, any spatial size.
+
+        Returns:
+            logits of shape ``(B, out_channels, *spatial)``.
+        """
+        spatial = x.shape[2:]
+        padding: list[int] = []
+        for i in range(len(spatial) - 1, -1, -1):  # F.pad wants the last dimension first
+            padding += [0, (self.size_divisor - spatial[i] % self.size_divisor) % self.size_divisor]
+        if sum(padding) > 0:
+            x = F.pad(x, padding, mode="replicate")
+
+        x = self.stem(x)
+        skips: list[torch.Tensor] = []
+        for stage in self.encoder:
+            x = stage(x)
+            skips.append(x)
+        x = skips.pop()
+        for up in self.decoder:
+            x = up(x, skips.pop())
+        x = self.head(x)
+
+        for i in range(len(spatial)):
+            x = x.narrow(i + 2, 0, spatial[i])
+        return x
+
+
+class DenseUNetSA(DenseUNet):
+    """
+    The paper's DenseUNet-SA: :py:class:`DenseUNet` with ``x + S(x)`` (self-attention) at the bottleneck.
+    Takes every :py:class:`DenseUNet` argument except ``attention``.
+    """
+
+    def __init__(self, spatial_dims: int = 2, in_channels: int = 3, out_channels: int = 2, **kwargs: Any) -> None:
+        _reject_attention_arg(type(self).__name__, kwargs)
+        super().__init__(spatial_dims, in_channels, out_channels, attention="sa", **kwargs)
+
+
+class DenseUNetPWA(DenseUNet):
+    """
+    The paper's DenseUNet-PWA: :py:class:`DenseUNet` with point-wise attention ``P(x)`` at the bottleneck.
+    Takes every :py:class:`DenseUNet` argument except ``attention``.
+    """
+
+    def __init__(self, spatial_dims: int = 2, in_channels: int = 3, out_channels: int = 2, **kwargs: Any) -> None:
+        _reject_attention_arg(type(self).__name__, kwargs)
+        super().__init__(spatial_dims, in_channels, out_channels, attention="pwa", **kwargs)
+
+
+class DenseUNetJA(DenseUNet):
+    """
+    The paper's DenseUNet-JA: :py:class:`DenseUNet` with joint attention at the bottleneck, JA-9 unless
+    ``ja_variant`` says otherwise. Takes every :py:class:`DenseUNet` argument except ``attention``.
+
+    Examples::
+
+        >>> net = DenseUNetJA(in_channels=1, ja_variant=8)
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int = 2,
+        in_channels: int = 3,
+        out_channels: int = 2,
+        ja_variant: int | str = 9,
+        **kwargs: Any,
+    ) -> None:
+        _reject_attention_arg(type(self).__name__, kwargs)
+        super().__init__(spatial_dims, in_channels, out_channels, attention="ja", ja_variant=ja_variant, **kwargs)
+
+
+def _reject_attention_arg(name: str, kwargs: dict[str, Any]) -> None:
+    if "attention" in kwargs:
+        raise ValueError(f"{name} fixes the attention type; use DenseUNet(attention=...) to choose another.")
