@@ -3,7 +3,7 @@
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import CONFUSION_MATRIX_METRICS, METRIC_TITLES, MetricsReportSaver
 from .nan_loss import StopOnNanLoss
-from .roc_auc import PerImageROCAUC, PerImageROCAUCMetric
+from .roc_auc import PerImageROCAUCMetric, PixelROCAUC, PooledROCAUCMetric
 from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
@@ -11,8 +11,9 @@ __all__ = [
     "LatestCheckpointSaver",
     "METRIC_TITLES",
     "MetricsReportSaver",
-    "PerImageROCAUC",
     "PerImageROCAUCMetric",
+    "PixelROCAUC",
+    "PooledROCAUCMetric",
     "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",

@@ -51,7 +51,7 @@ class MetricsReportSaver:
       metric whose handler saved per-image details in ``engine.state.metric_details``. MONAI's
       `ConfusionMatrix` handler saves each image's TP/FP/TN/FN counts; they are turned into values
       with the confusion-matrix metric named in ``confusion_matrix_metrics``. Details that are
-      already one value per image (e.g. `PerImageROCAUC`) are written as they are.
+      already one value per image (e.g. `PixelROCAUC`'s) are written as they are.
 
     All files are written atomically. In a distributed run every rank must attach the handler (the
     image ids are gathered from all ranks); only ``save_rank`` writes.

@@ -10,7 +10,7 @@ from ignite.engine import Engine
 from monai.handlers import ConfusionMatrix, from_engine
 from scipy.stats import rankdata
 
-from monai_jattn.handlers import MetricsReportSaver, PerImageROCAUC
+from monai_jattn.handlers import MetricsReportSaver, PixelROCAUC
 
 NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
 
@@ -55,7 +55,7 @@ def run_report(tmp_path, images, compute_sample):
     for name, cm_name in NAMES.items():
         ConfusionMatrix(metric_name=cm_name, compute_sample=compute_sample, reduction=reduction,
                         output_transform=from_engine(["pred", "label"])).attach(engine, name)
-    PerImageROCAUC(output_transform=from_engine(["prob", "label"])).attach(engine, "auc")
+    PixelROCAUC(pooled=not compute_sample, output_transform=from_engine(["prob", "label"])).attach(engine, "auc")
     order = ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]
     MetricsReportSaver(tmp_path, metric_names=order, model_name="DenseUNet-JA", description="Test pixels.").attach(engine)
     engine.run(batches)
@@ -73,7 +73,8 @@ def test_summary_table_and_csv_match_numpy(tmp_path, compute_sample):
     else:  # one confusion matrix over all pixels
         expected = numpy_metrics(np.concatenate([im["pred"].ravel() for im in images]),
                                  np.concatenate([im["label"].ravel() for im in images]))
-        expected["auc"] = np.mean([m["auc"] for m in per_image])
+        expected["auc"] = numpy_auc(np.concatenate([im["prob"].ravel() for im in images]),
+                                    np.concatenate([im["label"].ravel() for im in images]))
 
     summary = json.loads((tmp_path / "metrics_summary.json").read_text())
     assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]

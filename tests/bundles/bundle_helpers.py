@@ -1,0 +1,105 @@
+"""Shared helpers for the bundle tests: tiny settings, bundle runners and numpy reference metrics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from ignite.engine import Events
+from monai.bundle import ConfigWorkflow
+from PIL import Image
+from scipy.stats import rankdata
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = Path(__file__).with_name("meta_schema_20240725.json")  # MONAI's bundle metadata schema, kept offline
+
+TINY_NETWORK = {
+    "network_def#init_features": 8,
+    "network_def#growth_rate": 4,
+    "network_def#block_layers": [1, 1, 1],
+    "network_def#decoder_features": [8, 8],
+    "network_def#pwa_hidden_channels": 8,
+}
+"""A DenseUNet-JA small enough to train a few iterations on CPU in seconds."""
+
+
+def configs(bundle: str) -> Path:
+    return REPO / "bundles" / bundle / "configs"
+
+
+def cli_args(overrides: dict) -> list[str]:
+    """``--id value`` pairs for ``python -m monai.bundle run``."""
+    args = []
+    for key, value in overrides.items():
+        args += [f"--{key}", str(value).replace(" ", "")]
+    return args
+
+
+def run_cli(args: list[str], cwd: Path = REPO, timeout: int = 300, **popen) -> subprocess.CompletedProcess:
+    """Run ``python -m <args>`` like a user, CPU only; fails the test with the output on error."""
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **popen
+    )
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result
+
+
+def run_workflow(config_files: list[Path], collect_keys: tuple[str, ...] = (), **overrides) -> list[dict]:
+    """Run a bundle in this process; with ``collect_keys``, return those post-processed outputs of every
+    image of the evaluator (``validate#evaluator``) as numpy arrays, with the image's id."""
+    workflow = ConfigWorkflow(config_file=[str(f) for f in config_files], workflow_type=None, **overrides)
+    workflow.initialize()
+    collected: list[dict] = []
+    if collect_keys:
+        evaluator = workflow.parser.get_parsed_content("validate#evaluator")
+
+        def collect(engine):
+            for batch, output in zip(engine.state.batch, engine.state.output):
+                item = {key: np.asarray(output[key].detach().cpu()) for key in collect_keys}
+                collected.append(item | {"id": batch["id"]})
+
+        evaluator.add_event_handler(Events.ITERATION_COMPLETED, collect)
+    workflow.run()
+    workflow.finalize()
+    return collected
+
+
+def read_png(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def read_binary(path: str | Path) -> np.ndarray:
+    """A label or FOV file as a boolean (H, W) array, read with PIL directly (palette GIFs included)."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("L")) > 0
+
+
+def confusion_metrics(pred: np.ndarray, label: np.ndarray) -> dict[str, float]:
+    pred, label = pred.astype(bool).ravel(), label.astype(bool).ravel()
+    tp, tn = np.sum(pred & label), np.sum(~pred & ~label)
+    fp, fn = np.sum(pred & ~label), np.sum(~pred & label)
+    return {
+        "recall": tp / (tp + fn),
+        "tnr": tn / (tn + fp),
+        "dice": 2 * tp / (2 * tp + fp + fn),
+        "accuracy": (tp + tn) / (tp + tn + fp + fn),
+        "jaccard": tp / (tp + fp + fn),
+    }
+
+
+def roc_auc(prob: np.ndarray, label: np.ndarray) -> float:
+    """Mann-Whitney ROC AUC with average ranks for ties."""
+    prob, label = prob.ravel(), label.ravel().astype(bool)
+    ranks = rankdata(prob)
+    n_pos, n_neg = label.sum(), (~label).sum()
+    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)

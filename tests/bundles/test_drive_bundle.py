@@ -1,0 +1,247 @@
+"""The DRIVE bundle on tiny sample data, CPU only: train, evaluate (checked against numpy), infer, export,
+properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from PIL import Image
+
+from bundle_helpers import (
+    REPO,
+    SCHEMA,
+    TINY_NETWORK,
+    cli_args,
+    configs,
+    confusion_metrics,
+    load_checkpoint,
+    read_binary,
+    read_png,
+    roc_auc,
+    run_cli,
+    run_workflow,
+)
+from monai_jattn.data import drive_datalist, write_drive_sample
+
+CONFIGS = configs("drive_jattn_segmentation")
+TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
+SIZE = (60, 76)  # (height, width): not square, so that a swapped axis cannot go unnoticed
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("DRIVE")
+    write_drive_sample(root, num_train=6, num_test=3, seed=0, image_size=SIZE)
+    return root
+
+
+def settings(dataset, run_dir, **more):
+    return {
+        "bundle_root": str(CONFIGS.parent),
+        "dataset_dir": str(dataset),
+        "output_dir": str(run_dir / "eval"),
+        "ckpt_dir": str(run_dir / "models"),
+        "device": "cpu",
+        "num_workers": 0,
+        "patch_size": [32, 32],
+        "val_fraction": 0.34,  # 2 validation images: one for each of the 2 processes under torchrun
+        **TINY_NETWORK,
+        **more,
+    }
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    """Four iterations of training, validated every two."""
+    run_dir = tmp_path_factory.mktemp("drive_run")
+    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
+    return run_dir
+
+
+def test_training_writes_checkpoints_and_curve(trained):
+    latest = load_checkpoint(trained / "models" / "latest.pt")
+    assert set(latest) == {"network", "optimizer", "trainer", "best_model_saver"}
+    assert latest["trainer"]["iteration"] == 4
+    assert latest["optimizer"]["state"][0]["step"] == 4
+    assert (trained / "models" / "model.pt").is_file()
+    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == [1, 2, 3, 4]
+    assert curve["validation"]["metric"] == "dice" and curve["validation"]["iteration"] == [2, 4]
+    assert (trained / "eval" / "training_curve.png").is_file()
+
+
+@pytest.fixture(scope="module")
+def evaluated(dataset, trained):
+    """Evaluation inside the FOV, keeping the probabilities and labels the metrics saw."""
+    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=("prob", "label"), **settings(dataset, trained))
+    return trained / "eval", outputs
+
+
+def test_evaluation_inside_fov_equals_numpy(dataset, evaluated):
+    out_dir, outputs = evaluated
+    test = drive_datalist(dataset, "test", require_labels=True)
+    preds, labels, per_image = [], [], {}
+    for entry in test:
+        fov = read_binary(entry["mask"])
+        pred = read_png(out_dir / "predictions" / f"{entry['id']}_mask.png")
+        assert pred.shape == fov.shape == (SIZE[0], SIZE[1]) and set(np.unique(pred)) <= {0, 255}
+        assert not pred[~fov].any()  # saved masks are empty outside the FOV
+        preds.append(pred[fov] > 0)
+        labels.append(read_binary(entry["label"])[fov])
+        per_image[entry["id"]] = confusion_metrics(preds[-1], labels[-1])
+    expected = confusion_metrics(np.concatenate(preds), np.concatenate(labels))  # one pooled confusion matrix
+
+    # the AUC is computed from the probabilities of exactly the FOV pixels of the saved masks
+    probs = np.concatenate([o["prob"].ravel() for o in outputs])
+    assert probs.size == sum(p.size for p in preds)
+    assert np.sum(probs > 0.5) == sum(p.sum() for p in preds)
+    assert np.array_equal(np.sort(np.concatenate([o["label"].ravel() for o in outputs])), np.sort(np.concatenate(labels)))
+    expected["auc"] = roc_auc(probs, np.concatenate([o["label"].ravel() for o in outputs]))
+
+    summary = json.loads((out_dir / "metrics_summary.json").read_text())
+    assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc"]
+    for key, value in summary.items():
+        assert value == pytest.approx(expected[key], abs=1e-6), key
+    table = (out_dir / "metrics.md").read_text()
+    assert "| Model | Recall | TNR | Dice | Accuracy | AUC |" in table and "| DenseUNet-JA-9 |" in table
+    assert "inside the field of view" in table
+    for output in outputs:
+        per_image[output["id"]]["auc"] = roc_auc(output["prob"], output["label"])
+    with open(out_dir / "metrics_per_image.csv") as f:
+        rows = {row["id"]: row for row in csv.DictReader(f)}
+    assert set(rows) == set(per_image)
+    for image_id, values in per_image.items():
+        for key in ("recall", "tnr", "dice", "accuracy", "auc"):
+            assert float(rows[image_id][key]) == pytest.approx(values[key], abs=2e-6), (image_id, key)
+
+
+def test_evaluation_over_whole_images_is_a_labelled_option(dataset, trained, evaluated, tmp_path):
+    run_workflow([TRAIN, EVALUATE], **settings(dataset, trained, output_dir=str(tmp_path), fov_only=False))
+    preds, labels = [], []
+    for entry in drive_datalist(dataset, "test", require_labels=True):
+        pred = read_png(tmp_path / "predictions" / f"{entry['id']}_mask.png") > 0
+        assert not pred[~read_binary(entry["mask"])].any()  # background outside the FOV, as in the FOV run
+        preds.append(pred.ravel())
+        labels.append(read_binary(entry["label"]).ravel())
+    expected = confusion_metrics(np.concatenate(preds), np.concatenate(labels))
+    summary = json.loads((tmp_path / "metrics_summary.json").read_text())
+    for key in ("recall", "tnr", "dice", "accuracy"):
+        assert summary[key] == pytest.approx(expected[key], abs=1e-6), key
+    assert "All pixels of each image" in (tmp_path / "metrics.md").read_text()
+    in_fov = json.loads((evaluated[0] / "metrics_summary.json").read_text())
+    assert summary["accuracy"] > in_fov["accuracy"]  # the easy background outside the FOV inflates accuracy
+
+
+def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    test = drive_datalist(dataset, "test")
+    with Image.open(test[0]["image"]) as image:  # the user's own photo: jpg, other size, no FOV mask
+        image.convert("RGB").resize((50, 40)).save(images / "my_photo.jpg")
+    out = tmp_path / "out"
+    run_cli(
+        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
+        + cli_args(settings(images.parent, trained, dataset_dir=str(images), output_dir=str(out)))
+    )
+    run_cli(  # a DRIVE layout works too: the FOV masks are found and used
+        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
+        + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out)))
+    )
+    expected = {"my_photo": (40, 50)} | {e["id"]: SIZE for e in test}
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay"))
+    for image_id, size in expected.items():
+        prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
+        assert prob.shape == mask.shape == size and prob.dtype == np.uint8
+        assert set(np.unique(mask)) <= {0, 255}
+        assert np.array_equal(mask > 0, prob >= 128)  # the mask is the probability map at 0.5
+        assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
+    fov = read_binary(test[0]["mask"])
+    assert not read_png(out / f"{test[0]['id']}_prob.png")[~fov].any()
+
+
+def test_bundle_properties_and_metadata(dataset, tmp_path):
+    train = ConfigWorkflow(config_file=str(TRAIN), workflow_type="train", **settings(dataset, tmp_path))
+    train.initialize()
+    assert train.check_properties() == []
+    infer = ConfigWorkflow(config_file=str(INFERENCE), workflow_type="infer", **settings(dataset, tmp_path))
+    infer.initialize()
+    assert infer.check_properties() == []
+    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(SCHEMA))
+    verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(INFERENCE), n=4)
+
+
+def test_export_to_torchscript(trained, tmp_path):
+    ts_file = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_file),
+        ckpt_file=str(trained / "models" / "model.pt"),
+        meta_file=str(CONFIGS / "metadata.json"),
+        config_file=str(INFERENCE),
+        **TINY_NETWORK,
+    )
+    scripted = torch.jit.load(str(ts_file))
+    network = ConfigWorkflow(config_file=str(INFERENCE), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
+        "network_def"
+    )
+    network.load_state_dict(load_checkpoint(trained / "models" / "model.pt"))
+    network.eval()
+    image = torch.rand(1, 1, 44, 52)
+    with torch.no_grad():
+        torch.testing.assert_close(scripted(image), network(image))
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
+def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
+    torchrun = ["torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m", "monai.bundle", "run"]
+    overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
+    train_files = f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"
+    run_cli(torchrun + ["--config_file", train_files] + overrides)
+    latest = load_checkpoint(tmp_path / "models" / "latest.pt")
+    assert latest["trainer"]["iteration"] == 4 and "module." not in next(iter(latest["network"]))
+    assert len(list((tmp_path / "eval").glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer and validator
+    eval_files = f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"
+    run_cli(torchrun + ["--config_file", eval_files] + overrides)
+    with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
+        ids = sorted(row["id"] for row in csv.DictReader(f))
+    assert ids == sorted(e["id"] for e in drive_datalist(dataset, "test"))  # each test image once, from both ranks
+    assert len(list((tmp_path / "eval" / "predictions").glob("*_mask.png"))) == 3
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path):
+    total = 30
+    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(TRAIN)]
+    command += cli_args(settings(dataset, tmp_path, max_iterations=total, val_interval=2))
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    latest = tmp_path / "models" / "latest.pt"
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    killed_at = load_checkpoint(latest)["trainer"]["iteration"]
+    assert process.returncode == -signal.SIGKILL and 0 < killed_at < total
+
+    run_cli(["monai.bundle", "run", "--config_file", str(TRAIN)] + command[6:] + ["--resume", "True"])
+    resumed = load_checkpoint(latest)
+    reference = load_checkpoint(trained / "models" / "latest.pt")  # an uninterrupted run, for the structure
+    assert resumed["trainer"] == {"epoch_length": 2, "iteration": total, "max_epochs": total // 2}
+    assert resumed["optimizer"]["state"][0]["step"] == total  # the optimizer state went on, not restarted
+    assert {k: v.shape for k, v in resumed["network"].items()} == {k: v.shape for k, v in reference["network"].items()}
+    assert resumed["best_model_saver"]["_saved"]
+    curve = json.loads((tmp_path / "eval" / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
+    assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
