@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 import monai_jattn.experiments.ablation as ablation
-from monai_jattn.data import write_drive_sample
+from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.experiments.__main__ import main, parse_override
 from monai_jattn.experiments.results import results_markdown, summarise, write_results_csv
 from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
@@ -103,6 +103,20 @@ def test_report_command_redraws_from_finished_runs(finished, dataset, tmp_path):
         (out / name).unlink()
     main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out)])
     assert (out / "results.csv").read_text() == (finished / "results.csv").read_text()
+    assert (out / "segmentation_grid.png").exists() and (out / "dice_bars.png").exists()
+
+
+def test_isic2017_ablation_reports_jaccard(tmp_path):
+    dataset = write_isic2017_sample(tmp_path / "isic", 4, 2, 2, seed=0, image_size=(40, 56))
+    out = tmp_path / "out"
+    args = ["ablation", "--dataset", "isic2017", "--dataset_dir", str(dataset), "--output_dir", str(out), "--models", "pwa"]
+    tiny = [a.replace("patch_size", "train_size") for a in TINY]
+    main([*args, *tiny[tiny.index("--device") :], "--max_iterations", "1", "--seeds", "3"])
+    with open(out / "results.csv") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["model"] == "pwa" and row["seed"] == "3" and 0.0 <= float(row["jaccard"]) <= 1.0
+    assert "| AUC | Jaccard | Seeds |" in (out / "results.md").read_text()
+    assert "paper" not in (out / "results.md").read_text()  # the paper's table is DRIVE's
     assert (out / "segmentation_grid.png").exists() and (out / "dice_bars.png").exists()
 
 
