@@ -8,8 +8,8 @@ from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
-    "LatestCheckpointSaver",
     "METRIC_TITLES",
+    "LatestCheckpointSaver",
     "MetricsReportSaver",
     "PerImageROCAUCMetric",
     "PixelROCAUC",

@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 import ignite.distributed as idist
+import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointSaver
 

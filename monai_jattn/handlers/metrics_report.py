@@ -9,8 +9,8 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
-import torch
 import ignite.distributed as idist
+import torch
 from ignite.engine import Engine, Events
 from monai.handlers import from_engine
 from monai.metrics import compute_confusion_matrix_metric
@@ -18,7 +18,7 @@ from monai.utils import string_list_all_gather
 
 from monai_jattn.data.files import write_text_atomic
 
-__all__ = ["MetricsReportSaver", "METRIC_TITLES", "CONFUSION_MATRIX_METRICS"]
+__all__ = ["CONFUSION_MATRIX_METRICS", "METRIC_TITLES", "MetricsReportSaver"]
 
 METRIC_TITLES = {
     "recall": "Recall",

@@ -29,8 +29,8 @@ class StopOnNanLoss:
         StopOnNanLoss().attach(trainer)
     """
 
-    def __init__(self, loss_transform: Callable = from_engine(["loss"], first=True)) -> None:
-        self.loss_transform = loss_transform
+    def __init__(self, loss_transform: Callable | None = None) -> None:
+        self.loss_transform = loss_transform or from_engine(["loss"], first=True)
 
     def attach(self, engine: Engine) -> None:
         """Check the loss at every ``ITERATION_COMPLETED``."""

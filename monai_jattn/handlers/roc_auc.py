@@ -13,7 +13,7 @@ from monai.metrics import CumulativeIterationMetric, compute_roc_auc
 from monai.metrics.utils import do_metric_reduction
 from monai.utils import MetricReduction, evenly_divisible_all_gather
 
-__all__ = ["PerImageROCAUCMetric", "PooledROCAUCMetric", "PixelROCAUC"]
+__all__ = ["PerImageROCAUCMetric", "PixelROCAUC", "PooledROCAUCMetric"]
 
 
 class PerImageROCAUCMetric(CumulativeIterationMetric):

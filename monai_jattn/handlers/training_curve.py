@@ -36,7 +36,8 @@ class TrainingCurveSaver:
         output_dir: folder for the JSON and PNG files (created if needed).
         validator: the evaluator run by `monai.handlers.ValidationHandler`, or None.
         metric_name: the validator's metric to record; default its key metric.
-        loss_transform: extracts the loss from ``trainer.state.output``.
+        loss_transform: extracts the loss from ``trainer.state.output``; default: the ``"loss"`` item of
+            MONAI's (decollated) trainer output.
         filename: base name of the two files.
         save_rank: the rank that records and writes in a distributed run.
 
@@ -50,7 +51,7 @@ class TrainingCurveSaver:
         output_dir: str | os.PathLike,
         validator: Engine | None = None,
         metric_name: str | None = None,
-        loss_transform: Callable = from_engine(["loss"], first=True),
+        loss_transform: Callable | None = None,
         filename: str = "training_curve",
         save_rank: int = 0,
     ) -> None:
@@ -58,7 +59,7 @@ class TrainingCurveSaver:
         self.png_path = os.path.join(os.fspath(output_dir), f"{filename}.png")
         self.validator = validator
         self.metric_name = metric_name
-        self.loss_transform = loss_transform
+        self.loss_transform = loss_transform or from_engine(["loss"], first=True)
         self.save_rank = save_rank
         self._trainer: Engine | None = None
         self._started = False
@@ -90,7 +91,11 @@ class TrainingCurveSaver:
             with open(self.json_path, encoding="utf-8") as f:
                 saved = json.load(f)
             for part in ("loss", "validation"):
-                kept = [(i, v) for i, v in zip(saved[part]["iteration"], saved[part]["value"]) if i <= engine.state.iteration]
+                kept = [
+                    (i, v)
+                    for i, v in zip(saved[part]["iteration"], saved[part]["value"])
+                    if i <= engine.state.iteration
+                ]
                 self.curve[part]["iteration"] = [i for i, _ in kept]
                 self.curve[part]["value"] = [v for _, v in kept]
             self.curve["validation"]["metric"] = saved["validation"]["metric"]

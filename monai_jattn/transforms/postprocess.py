@@ -48,7 +48,9 @@ class MaskedPixelsd(MapTransform):
             raise KeyError(f"{_source(d)}: no '{self.mask_key}' mask to select pixels with.")
         mask = _plain(d[self.mask_key])
         if mask.shape[0] != 1:
-            raise ValueError(f"{_source(d)}: mask '{self.mask_key}' must have one channel, got shape {tuple(mask.shape)}.")
+            raise ValueError(
+                f"{_source(d)}: mask '{self.mask_key}' must have one channel, got shape {tuple(mask.shape)}."
+            )
         inside = mask[0] > 0
         for key in self.key_iterator(d):
             item = _plain(d[key])
@@ -137,7 +139,9 @@ class SaveSegmentationPNGd(Transform):
                 f"image ({tuple(original.shape[1:])}); invert spatial transforms before saving."
             )
         outline = LabelToContour()(pred) if self.overlay == "contour" else pred
-        overlay = blend_images(original, outline, self.alpha, self.cmap, rescale_arrays=False, transparent_background=True)
+        overlay = blend_images(
+            original, outline, self.alpha, self.cmap, rescale_arrays=False, transparent_background=True
+        )
         image_id = str(data[self.id_key])
         for suffix, array in (("prob", prob), ("mask", pred), ("overlay", overlay)):
             _write_png(np.asarray(array, dtype=np.float32), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +46,16 @@ def run_cli(args: list[str], cwd: Path = REPO, timeout: int = 300, **popen) -> s
     """Run ``python -m <args>`` like a user, CPU only; fails the test with the output on error."""
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
     result = subprocess.run(
-        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **popen
+        [sys.executable, "-m", *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **popen,
     )
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-20000:]}"
     return result
 
 
@@ -103,3 +113,29 @@ def roc_auc(prob: np.ndarray, label: np.ndarray) -> float:
 
 def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def kill_and_resume(train_config: Path, overrides: dict, run_dir: Path) -> tuple[int, dict, dict]:
+    """Start ``python -m monai.bundle run`` training, SIGKILL it once its first latest checkpoint exists,
+    then resume it with ``--resume True`` to the end.
+
+    Returns:
+        the iteration of the checkpoint the kill left, the final latest checkpoint and the training curve.
+    """
+    args = ["monai.bundle", "run", "--config_file", str(train_config)] + cli_args(overrides)
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    latest = run_dir / "models" / "latest.pt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    killed_at = load_checkpoint(latest)["trainer"]["iteration"]
+    run_cli(args + ["--resume", "True"])
+    return killed_at, load_checkpoint(latest), json.loads((run_dir / "eval" / "training_curve.json").read_text())

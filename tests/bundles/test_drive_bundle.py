@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
-from PIL import Image
-
 from bundle_helpers import (
-    REPO,
     SCHEMA,
     TINY_NETWORK,
     cli_args,
     configs,
     confusion_metrics,
+    kill_and_resume,
     load_checkpoint,
     read_binary,
     read_png,
@@ -31,6 +23,9 @@ from bundle_helpers import (
     run_cli,
     run_workflow,
 )
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from PIL import Image
+
 from monai_jattn.data import drive_datalist, write_drive_sample
 
 CONFIGS = configs("drive_jattn_segmentation")
@@ -105,7 +100,9 @@ def test_evaluation_inside_fov_equals_numpy(dataset, evaluated):
     probs = np.concatenate([o["prob"].ravel() for o in outputs])
     assert probs.size == sum(p.size for p in preds)
     assert np.sum(probs > 0.5) == sum(p.sum() for p in preds)
-    assert np.array_equal(np.sort(np.concatenate([o["label"].ravel() for o in outputs])), np.sort(np.concatenate(labels)))
+    assert np.array_equal(
+        np.sort(np.concatenate([o["label"].ravel() for o in outputs])), np.sort(np.concatenate(labels))
+    )
     expected["auc"] = roc_auc(probs, np.concatenate([o["label"].ravel() for o in outputs]))
 
     summary = json.loads((out_dir / "metrics_summary.json").read_text())
@@ -158,7 +155,9 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
         + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out)))
     )
     expected = {"my_photo": (40, 50)} | {e["id"]: SIZE for e in test}
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")
+    )
     for image_id, size in expected.items():
         prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
         assert prob.shape == mask.shape == size and prob.dtype == np.uint8
@@ -203,7 +202,15 @@ def test_export_to_torchscript(trained, tmp_path):
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
 def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    torchrun = ["torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m", "monai.bundle", "run"]
+    torchrun = [
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes=1",
+        "--nproc_per_node=2",
+        "-m",
+        "monai.bundle",
+        "run",
+    ]
     overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
     train_files = f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"
     run_cli(torchrun + ["--config_file", train_files] + overrides)
@@ -220,28 +227,14 @@ def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
 
 def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path):
     total = 30
-    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(TRAIN)]
-    command += cli_args(settings(dataset, tmp_path, max_iterations=total, val_interval=2))
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
-    latest = tmp_path / "models" / "latest.pt"
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 240
-        while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait()
-    killed_at = load_checkpoint(latest)["trainer"]["iteration"]
-    assert process.returncode == -signal.SIGKILL and 0 < killed_at < total
-
-    run_cli(["monai.bundle", "run", "--config_file", str(TRAIN)] + command[6:] + ["--resume", "True"])
-    resumed = load_checkpoint(latest)
+    killed_at, resumed, curve = kill_and_resume(
+        TRAIN, settings(dataset, tmp_path, max_iterations=total, val_interval=2), tmp_path
+    )
+    assert 0 < killed_at < total
     reference = load_checkpoint(trained / "models" / "latest.pt")  # an uninterrupted run, for the structure
     assert resumed["trainer"] == {"epoch_length": 2, "iteration": total, "max_epochs": total // 2}
     assert resumed["optimizer"]["state"][0]["step"] == total  # the optimizer state went on, not restarted
     assert {k: v.shape for k, v in resumed["network"].items()} == {k: v.shape for k, v in reference["network"].items()}
     assert resumed["best_model_saver"]["_saved"]
-    curve = json.loads((tmp_path / "eval" / "training_curve.json").read_text())
     assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
     assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))

@@ -61,7 +61,7 @@ def test_resume_continues_from_the_saved_iteration(tmp_path):
 
 
 def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
-    trainer, net, opt = make_trainer()
+    trainer, net, _ = make_trainer()
     saver = LatestCheckpointSaver(tmp_path, {"network": net, "trainer": trainer})
     saver.attach(trainer)
     trainer.run([torch.ones(2, 3)], max_epochs=1)

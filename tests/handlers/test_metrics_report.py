@@ -48,16 +48,24 @@ def make_images(num_images=5, seed=0):
 
 
 def run_report(tmp_path, images, compute_sample):
-    batches = [[{k: torch.as_tensor(v) if k != "id" else v for k, v in im.items()} for im in images[i : i + 2]]
-               for i in range(0, len(images), 2)]
+    batches = [
+        [{k: torch.as_tensor(v) if k != "id" else v for k, v in im.items()} for im in images[i : i + 2]]
+        for i in range(0, len(images), 2)
+    ]
     engine = Engine(lambda engine, batch: batch)
     reduction = "mean" if compute_sample else "sum"
     for name, cm_name in NAMES.items():
-        ConfusionMatrix(metric_name=cm_name, compute_sample=compute_sample, reduction=reduction,
-                        output_transform=from_engine(["pred", "label"])).attach(engine, name)
+        ConfusionMatrix(
+            metric_name=cm_name,
+            compute_sample=compute_sample,
+            reduction=reduction,
+            output_transform=from_engine(["pred", "label"]),
+        ).attach(engine, name)
     PixelROCAUC(pooled=not compute_sample, output_transform=from_engine(["prob", "label"])).attach(engine, "auc")
     order = ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]
-    MetricsReportSaver(tmp_path, metric_names=order, model_name="DenseUNet-JA", description="Test pixels.").attach(engine)
+    MetricsReportSaver(tmp_path, metric_names=order, model_name="DenseUNet-JA", description="Test pixels.").attach(
+        engine
+    )
     engine.run(batches)
     return engine
 
@@ -66,15 +74,21 @@ def run_report(tmp_path, images, compute_sample):
 def test_summary_table_and_csv_match_numpy(tmp_path, compute_sample):
     images = make_images()
     run_report(tmp_path, images, compute_sample)
-    per_image = [numpy_metrics(im["pred"], im["label"]) | {"auc": numpy_auc(im["prob"].ravel(), im["label"].ravel())}
-                 for im in images]
+    per_image = [
+        numpy_metrics(im["pred"], im["label"]) | {"auc": numpy_auc(im["prob"].ravel(), im["label"].ravel())}
+        for im in images
+    ]
     if compute_sample:  # mean of per-image values
         expected = {k: np.mean([m[k] for m in per_image]) for k in per_image[0]}
     else:  # one confusion matrix over all pixels
-        expected = numpy_metrics(np.concatenate([im["pred"].ravel() for im in images]),
-                                 np.concatenate([im["label"].ravel() for im in images]))
-        expected["auc"] = numpy_auc(np.concatenate([im["prob"].ravel() for im in images]),
-                                    np.concatenate([im["label"].ravel() for im in images]))
+        expected = numpy_metrics(
+            np.concatenate([im["pred"].ravel() for im in images]),
+            np.concatenate([im["label"].ravel() for im in images]),
+        )
+        expected["auc"] = numpy_auc(
+            np.concatenate([im["prob"].ravel() for im in images]),
+            np.concatenate([im["label"].ravel() for im in images]),
+        )
 
     summary = json.loads((tmp_path / "metrics_summary.json").read_text())
     assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]

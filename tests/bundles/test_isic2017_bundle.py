@@ -1,0 +1,184 @@
+"""The ISIC-2017 bundle on tiny sample data, CPU only: train, evaluate at the original size (checked against
+numpy), infer, export, properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from bundle_helpers import (
+    SCHEMA,
+    TINY_NETWORK,
+    cli_args,
+    configs,
+    confusion_metrics,
+    kill_and_resume,
+    load_checkpoint,
+    read_binary,
+    read_png,
+    roc_auc,
+    run_cli,
+    run_workflow,
+)
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from PIL import Image
+
+from monai_jattn.data import isic2017_datalist, write_isic2017_sample
+
+CONFIGS = configs("isic2017_jattn_segmentation")
+TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
+SIZE = (44, 60)  # (height, width) of the sample images; the network sees TRAIN_SIZE
+TRAIN_SIZE = [32, 48]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ISIC2017")
+    write_isic2017_sample(root, num_train=6, num_val=2, num_test=3, seed=0, image_size=SIZE)
+    return root
+
+
+def settings(dataset, run_dir, **more):
+    return {
+        "bundle_root": str(CONFIGS.parent),
+        "dataset_dir": str(dataset),
+        "output_dir": str(run_dir / "eval"),
+        "ckpt_dir": str(run_dir / "models"),
+        "device": "cpu",
+        "num_workers": 0,
+        "train_size": TRAIN_SIZE,
+        **TINY_NETWORK,
+        **more,
+    }
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("isic_run")
+    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
+    return run_dir
+
+
+def test_training_writes_checkpoints_and_curve(trained):
+    latest = load_checkpoint(trained / "models" / "latest.pt")
+    assert latest["trainer"]["iteration"] == 4 and latest["optimizer"]["state"][0]["step"] == 4
+    assert (trained / "models" / "model.pt").is_file()
+    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == [1, 2, 3, 4] and curve["validation"]["iteration"] == [2, 4]
+
+
+def test_evaluation_at_original_size_equals_numpy(dataset, trained):
+    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=("prob", "label"), **settings(dataset, trained))
+    out_dir = trained / "eval"
+    per_image = {}
+    for entry, output in zip(isic2017_datalist(dataset, "test"), outputs):
+        assert output["id"] == entry["id"]
+        label = read_binary(entry["label"])
+        pred = read_png(out_dir / "predictions" / f"{entry['id']}_mask.png")
+        assert pred.shape == label.shape == SIZE and set(np.unique(pred)) <= {0, 255}
+        prob = output["prob"][0].T  # MONAI's PIL arrays are (W, H): back to (H, W)
+        assert prob.shape == SIZE and np.array_equal(prob > 0.5, pred > 0)  # scored at the original size
+        per_image[entry["id"]] = confusion_metrics(pred > 0, label) | {"auc": roc_auc(prob, label)}
+    expected = {k: np.mean([m[k] for m in per_image.values()]) for k in next(iter(per_image.values()))}
+
+    summary = json.loads((out_dir / "metrics_summary.json").read_text())
+    assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc", "jaccard"]
+    for key, value in summary.items():
+        assert value == pytest.approx(expected[key], abs=1e-6), key
+    assert "| Model | Recall | TNR | Dice | Accuracy | AUC | Jaccard |" in (out_dir / "metrics.md").read_text()
+    with open(out_dir / "metrics_per_image.csv") as f:
+        rows = {row["id"]: row for row in csv.DictReader(f)}
+    assert set(rows) == set(per_image)
+    for image_id, values in per_image.items():
+        for key, value in values.items():
+            assert float(rows[image_id][key]) == pytest.approx(value, abs=2e-6), (image_id, key)
+
+
+def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):
+    test = isic2017_datalist(dataset, "test")
+    images = tmp_path / "images"
+    images.mkdir()
+    with Image.open(test[0]["image"]) as image:
+        image.resize((70, 52)).save(images / "my_lesion.png")
+    out = tmp_path / "out"
+    for folder in (images, dataset / "ISIC-2017_Test_v2_Data"):  # superpixel files there are skipped
+        run_cli(
+            ["monai.bundle", "run", "--config_file", str(INFERENCE)]
+            + cli_args(settings(dataset, trained, dataset_dir=str(folder), output_dir=str(out)))
+        )
+    expected = {"my_lesion": (52, 70)} | {e["id"]: SIZE for e in test}
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")
+    )
+    for image_id, size in expected.items():
+        prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
+        assert prob.shape == mask.shape == size and set(np.unique(mask)) <= {0, 255}
+        assert np.array_equal(mask > 0, prob >= 128)
+        assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
+
+
+def test_bundle_properties_and_metadata(dataset, tmp_path):
+    train = ConfigWorkflow(config_file=str(TRAIN), workflow_type="train", **settings(dataset, tmp_path))
+    train.initialize()
+    assert train.check_properties() == []
+    infer = ConfigWorkflow(config_file=str(INFERENCE), workflow_type="infer", **settings(dataset, tmp_path))
+    infer.initialize()
+    assert infer.check_properties() == []
+    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(SCHEMA))
+    verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(INFERENCE))
+
+
+def test_export_to_torchscript(trained, tmp_path):
+    ts_file = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_file),
+        ckpt_file=str(trained / "models" / "model.pt"),
+        meta_file=str(CONFIGS / "metadata.json"),
+        config_file=str(INFERENCE),
+        **TINY_NETWORK,
+    )
+    network = ConfigWorkflow(config_file=str(INFERENCE), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
+        "network_def"
+    )
+    network.load_state_dict(load_checkpoint(trained / "models" / "model.pt"))
+    network.eval()
+    image = torch.rand(1, 3, 48, 36)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
+def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
+    torchrun = [
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes=1",
+        "--nproc_per_node=2",
+        "-m",
+        "monai.bundle",
+        "run",
+    ]
+    overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
+    run_cli(torchrun + ["--config_file", f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"] + overrides)
+    assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 4
+    run_cli(
+        torchrun + ["--config_file", f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"] + overrides
+    )
+    with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
+        ids = sorted(row["id"] for row in csv.DictReader(f))
+    assert ids == sorted(e["id"] for e in isic2017_datalist(dataset, "test"))
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(dataset, tmp_path):
+    total = 30
+    killed_at, resumed, curve = kill_and_resume(
+        TRAIN, settings(dataset, tmp_path, max_iterations=total, val_interval=2), tmp_path
+    )
+    assert 0 < killed_at < total
+    assert resumed["trainer"]["iteration"] == total and resumed["optimizer"]["state"][0]["step"] == total
+    assert curve["loss"]["iteration"] == list(range(1, total + 1))
+    assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
