@@ -20,6 +20,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
 
 from monai_jattn.experiments.files import save_figure_atomic
+from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import peak_memory_bytes, time_call
 from monai_jattn.networks import DenseUNet, SelfAttention
 
@@ -167,8 +168,8 @@ def attention_memory_markdown(rows: Sequence[dict[str, Any]]) -> str:
         rows: the output of :func:`self_attention_memory_curve`.
     """
 
-    def cell(value: float | None, fmt: str) -> str:
-        return "-" if value is None else fmt.format(value)
+    def cell(value: float | None) -> str:
+        return "-" if value is None else three_digits(value)
 
     row = rows[0]
     lines = [
@@ -180,8 +181,7 @@ def attention_memory_markdown(rows: Sequence[dict[str, Any]]) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['positions']} | {row['grid'][0]}x{row['grid'][1]} | {cell(row['peak_mib'], '{:.1f}')} | "
-            f"{cell(row['time_ms'], '{:.0f}')} | {cell(row['naive_peak_mib'], '{:.1f}')} | "
-            f"{cell(row['naive_time_ms'], '{:.0f}')} |"
+            f"| {row['positions']} | {row['grid'][0]}x{row['grid'][1]} | {cell(row['peak_mib'])} | "
+            f"{cell(row['time_ms'])} | {cell(row['naive_peak_mib'])} | {cell(row['naive_time_ms'])} |"
         )
     return "\n".join(lines)

@@ -35,6 +35,7 @@ from monai_jattn.experiments.attention_memory import (
     self_attention_memory_curve,
 )
 from monai_jattn.experiments.files import write_json_atomic, write_text_atomic
+from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_call
 from monai_jattn.networks import DenseUNet
 
@@ -354,10 +355,11 @@ def check_targets(
 
 
 _TABLES = (
-    ("Size and forward compute (one image)", (("parameters_m", "Params (M)", "{:.2f}"), ("forward_gflops", "GFLOPs", "{:.1f}"))),
-    ("Training step (batch {batch}, Adam, cross-entropy)", (("train_step_ms", "ms", "{:.0f}"), ("train_peak_mib", "peak MiB", "{:.0f}"))),
-    ("Whole-image inference (batch 1, no grad)", (("inference_ms", "ms", "{:.0f}"), ("inference_peak_mib", "peak MiB", "{:.0f}"))),
+    ("Size and forward compute (one image)", (("parameters_m", "Params (M)"), ("forward_gflops", "GFLOPs"))),
+    ("Training step (batch {batch}, Adam, cross-entropy)", (("train_step_ms", "ms"), ("train_peak_mib", "peak MiB"))),
+    ("Whole-image inference (batch 1, no grad)", (("inference_ms", "ms"), ("inference_peak_mib", "peak MiB"))),
 )
+
 
 
 def benchmark_markdown(report: dict[str, Any]) -> str:
@@ -381,15 +383,13 @@ def benchmark_markdown(report: dict[str, Any]) -> str:
     ]
     for title, measures in _TABLES:
         columns = []
-        for measure, label, fmt in measures:
+        for measure, label in measures:
             for size in next(iter(results.values()))[measure]:
-                columns.append((measure, size, label if size == "all" else f"{label} {size}", fmt))
+                columns.append((measure, size, label if size == "all" else f"{label} {size}"))
         lines += [f"## {title.format(batch=settings['batch_size'])}", "", "| Model | " + " | ".join(f"{c[2]} | x{report['baseline']}" for c in columns) + " |"]
         lines.append("|---|" + "---:|---:|" * len(columns))
         for name, measures_of_model in results.items():
-            cells = [
-                f"{fmt.format(measures_of_model[m][s])} | {ratios[name][m][s]:.2f}" for m, s, _, fmt in columns
-            ]
+            cells = [f"{three_digits(measures_of_model[m][s])} | {ratios[name][m][s]:.2f}" for m, s, _ in columns]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     if report.get("attention_memory"):
