@@ -127,7 +127,7 @@ def self_attention_memory_curve(
 
 
 def plot_attention_memory(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> None:
-    """Write a PNG: peak memory (left) and time (right) against positions, log-log, fused vs materialised.
+    """Write a PNG: peak memory (left, with a linear reference) and time (right) against positions, log-log.
 
     Args:
         rows: the output of :func:`self_attention_memory_curve`.
@@ -145,13 +145,13 @@ def plot_attention_memory(rows: Sequence[dict[str, Any]], path: str | os.PathLik
         naive = [(row["positions"], row[f"naive_{key}"]) for row in rows if row[f"naive_{key}"] is not None]
         if naive:
             axis.plot(*zip(*naive), "s--", label="materialised softmax(QK^T)V")
-        first = rows[0][key]
-        axis.plot(positions, [first * n / positions[0] for n in positions], ":", color="grey", label="linear in N")
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.set_xlabel("positions N")
         axis.set_ylabel(label)
         axis.grid(True, which="both", alpha=0.3)
+    first = rows[0]["peak_mib"]
+    axes[0].plot(positions, [first * n / positions[0] for n in positions], ":", color="grey", label="linear in N")
     axes[0].legend()
     row = rows[0]
     figure.suptitle(
