@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_report(collect_results(args.output_dir), args.output_dir, args.dataset, args.dataset_dir, args.num_figure_images)
         return
     overrides = {f"network_def#{key}": value for key, value in args.network_overrides.items()}
-    overrides.update({key: value for key, value in (("batch_size", args.batch_size), ("device", args.device)) if value is not None})
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
     overrides.update(dict(args.override))
     run_ablation(
         args.dataset,
@@ -118,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         max_iterations=args.max_iterations,
         val_interval=args.val_interval,
         overrides=overrides,
+        device=args.device,
         bundle_dir=args.bundle_dir,
         num_figure_images=args.num_figure_images,
         command=command,

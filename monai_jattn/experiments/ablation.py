@@ -115,8 +115,13 @@ def _run_settings(
     }
 
 
-def _run_one(bundle_dir: Path, run_dir: Path, settings: dict[str, Any], progress: tqdm) -> dict[str, Any]:
-    """Train and evaluate one model and seed in ``run_dir``, skipping finished stages (or the whole run)."""
+def _run_one(
+    bundle_dir: Path, run_dir: Path, settings: dict[str, Any], device: str | None, progress: tqdm
+) -> dict[str, Any]:
+    """Train and evaluate one model and seed in ``run_dir``, skipping finished stages (or the whole run).
+
+    ``device`` is not part of the settings: a run may resume on another device.
+    """
     saved = run_dir / "settings.json"
     if saved.exists():
         previous = json.loads(saved.read_text())
@@ -139,6 +144,7 @@ def _run_one(bundle_dir: Path, run_dir: Path, settings: dict[str, Any], progress
         "seed": settings["seed"],
         **variant.network_overrides(),
         **settings["overrides"],
+        **({"device": device} if device else {}),
     }
     seconds: dict[str, float] = {}
     for stage in _STAGES:
@@ -187,6 +193,7 @@ def run_ablation(
     max_iterations: int = 1000,
     val_interval: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    device: str | None = None,
     bundle_dir: str | os.PathLike | None = None,
     num_figure_images: int = 3,
     command: str = "",
@@ -204,8 +211,10 @@ def run_ablation(
         max_iterations: the training budget of every run.
         val_interval: iterations between validations (best-model selection); default: the bundle's,
             capped at ``max_iterations``.
-        overrides: more bundle config overrides for every run, e.g. ``{"batch_size": 2, "device": "cpu",
-            "network_def#growth_rate": 8}``.
+        overrides: more bundle config overrides for every run, e.g. ``{"batch_size": 2,
+            "network_def#growth_rate": 8}``; a rerun with other overrides is refused.
+        device: the bundles' ``device`` (e.g. ``"cuda:0"``, default: the bundle's choice); unlike the
+            overrides it may change between an interrupted run and its resumption.
         bundle_dir: the bundle folder (default: found in the repository).
         num_figure_images: test images in the segmentation grid.
         command: the command line, recorded in ``results.md``.
@@ -236,7 +245,7 @@ def run_ablation(
         for name, seed in bar:
             run_dir = output_dir / "runs" / f"{name}_seed{seed}"
             settings = _run_settings(dataset, dataset_dir, name, seed, max_iterations, val_interval, overrides or {})
-            rows.append(_run_one(bundle, run_dir, settings, bar))
+            rows.append(_run_one(bundle, run_dir, settings, device, bar))
     write_report(rows, output_dir, dataset, dataset_dir, num_figure_images, command)
     return rows
 
