@@ -80,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
     ablation.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
-    ablation.add_argument("--val_interval", type=int, help="iterations between validations (default: the bundle's)")
+    ablation.add_argument(
+        "--val_interval",
+        type=int,
+        help="iterations between validations, a divisor of --max_iterations (default: the largest one up to the bundle's)",
+    )
     ablation.add_argument("--batch_size", type=int, help="training batch size (default: the bundle's, 4)")
     ablation.add_argument("--device", help="e.g. cpu or cuda:0 (default: the bundle's choice)")
     ablation.add_argument("--bundle_dir", help="the bundle folder (default: bundles/<dataset>_jattn_segmentation)")

@@ -179,9 +179,13 @@ def _run_one(
 
 
 def _default_val_interval(bundle_dir: Path, max_iterations: int) -> int:
-    """The bundle's ``val_interval``, shortened to the budget so that at least one validation runs."""
+    """The largest divisor of ``max_iterations`` not above the bundle's ``val_interval``.
+
+    The bundles train in epochs of ``val_interval`` iterations, ``ceil(max_iterations / val_interval)``
+    of them, so a divisor keeps the budget exact (and at least one validation happens).
+    """
     default = int(ConfigParser.load_config_file(bundle_dir / "configs" / "train.json")["val_interval"])
-    return max(1, min(default, max_iterations))
+    return next(d for d in range(min(default, max_iterations), 0, -1) if max_iterations % d == 0)
 
 
 def run_ablation(
@@ -209,8 +213,8 @@ def run_ablation(
         models: model names (see :data:`~monai_jattn.experiments.variants.MODEL_VARIANTS`), default all twelve.
         seeds: the seeds every model is trained with.
         max_iterations: the training budget of every run.
-        val_interval: iterations between validations (best-model selection); default: the bundle's,
-            capped at ``max_iterations``.
+        val_interval: iterations between validations (best-model selection), a divisor of
+            ``max_iterations``; default: the largest divisor not above the bundle's ``val_interval``.
         overrides: more bundle config overrides for every run, e.g. ``{"batch_size": 2,
             "network_def#growth_rate": 8}``; a rerun with other overrides is refused.
         device: the bundles' ``device`` (e.g. ``"cuda:0"``, default: the bundle's choice); unlike the
@@ -238,6 +242,11 @@ def run_ablation(
     if not dataset_dir.is_dir():
         raise FileNotFoundError(f"{dataset_dir}: dataset folder not found.")
     val_interval = val_interval or _default_val_interval(bundle, max_iterations)
+    if max_iterations % val_interval:
+        raise ValueError(
+            f"val_interval ({val_interval}) must divide max_iterations ({max_iterations}): the bundles train whole "
+            f"epochs of val_interval iterations, so the run would train {-(-max_iterations // val_interval) * val_interval}."
+        )
     output_dir = Path(output_dir)
     rows = []
     runs = [(name, seed) for name in names for seed in seeds]

@@ -131,6 +131,11 @@ def test_bad_inputs_get_clear_errors(dataset, tmp_path):
         ablation.find_bundle("drive", tmp_path)
     with pytest.raises(FileNotFoundError, match="dataset folder not found"):
         ablation.run_ablation("drive", tmp_path / "nowhere", tmp_path / "out", models="sa", max_iterations=1)
+    with pytest.raises(ValueError, match=r"val_interval \(4\) must divide max_iterations \(10\).*would train 12"):
+        ablation.run_ablation("drive", dataset, tmp_path / "out", models="sa", max_iterations=10, val_interval=4)
+    bundle = ablation.find_bundle("drive")
+    assert ablation._default_val_interval(bundle, 1500) == 500  # the DRIVE bundle validates every 500
+    assert ablation._default_val_interval(bundle, 700) == 350 and ablation._default_val_interval(bundle, 7) == 7
     with pytest.raises(FileNotFoundError, match="no finished run"):
         ablation.collect_results(tmp_path)
     with pytest.raises(SystemExit):
