@@ -331,7 +331,7 @@ def check_targets(
                     {
                         "target": label,
                         "size": size,
-                        "measured": f"{value:.1f} / {plain[measure][size]:.1f} ms = {ratio:.2f}x",
+                        "measured": f"{three_digits(value)} / {three_digits(plain[measure][size])} ms = {ratio:.3f}x",
                         "value": ratio,
                         "limit": limit,
                         "met": ratio <= limit,
