@@ -15,7 +15,6 @@ import torch
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow
 from PIL import Image
-from scipy.stats import rankdata
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("meta_schema_20240725.json")  # MONAI's bundle metadata schema, kept offline
@@ -104,11 +103,14 @@ def confusion_metrics(pred: np.ndarray, label: np.ndarray) -> dict[str, float]:
 
 
 def roc_auc(prob: np.ndarray, label: np.ndarray) -> float:
-    """Mann-Whitney ROC AUC with average ranks for ties."""
-    prob, label = prob.ravel(), label.ravel().astype(bool)
-    ranks = rankdata(prob)
-    n_pos, n_neg = label.sum(), (~label).sum()
-    return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    """ROC AUC of ``prob`` against the binary ``label`` as the Mann-Whitney statistic, ties counted as half."""
+    prob, positive = np.ravel(prob), np.ravel(label) > 0
+    order = np.argsort(prob, kind="stable")
+    _, first, counts = np.unique(prob[order], return_index=True, return_counts=True)
+    ranks = np.empty(prob.size)
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)  # 1-based, tied values share their mean rank
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
+    REPO,
     SCHEMA,
     TINY_NETWORK,
     cli_args,
@@ -223,6 +227,17 @@ def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
         ids = sorted(row["id"] for row in csv.DictReader(f))
     assert ids == sorted(e["id"] for e in drive_datalist(dataset, "test"))  # each test image once, from both ranks
     assert len(list((tmp_path / "eval" / "predictions").glob("*_mask.png"))) == 3
+
+
+def test_nan_loss_ends_the_run_with_an_error(dataset, tmp_path):
+    overrides = settings(dataset, tmp_path, max_iterations=4, val_interval=2)
+    command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(TRAIN), *cli_args(overrides)]
+    command += ["--loss#lambda_ce", "$float('nan')"]  # a loss that is NaN from the first iteration
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    result = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "FloatingPointError: Loss is nan at iteration 1" in result.stderr
+    assert not (tmp_path / "models" / "latest.pt").exists()
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path):

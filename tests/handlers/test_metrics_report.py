@@ -6,20 +6,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from auc_reference import numpy_auc
 from ignite.engine import Engine
 from monai.handlers import ConfusionMatrix, from_engine
-from scipy.stats import rankdata
 
 from monai_jattn.handlers import MetricsReportSaver, PixelROCAUC
 
 NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
-
-
-def numpy_auc(prob, label):
-    ranks = rankdata(prob)
-    pos = label > 0
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def numpy_metrics(pred, label):

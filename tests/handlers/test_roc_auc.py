@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from scipy.stats import rankdata
+from auc_reference import numpy_auc
 
 from monai_jattn.handlers import PerImageROCAUCMetric, PooledROCAUCMetric
-
-
-def numpy_auc(prob, label):
-    ranks, pos = rankdata(prob), label > 0
-    return (ranks[pos].sum() - pos.sum() * (pos.sum() + 1) / 2) / (pos.sum() * (~pos).sum())
 
 
 def images(seed=0):
