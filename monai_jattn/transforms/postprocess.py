@@ -105,13 +105,11 @@ class SaveSegmentationPNGd(Transform):
         if overlay not in ("fill", "contour"):
             raise ValueError(f"overlay must be 'fill' or 'contour', got {overlay!r}.")
         self.output_dir = os.fspath(output_dir)
-        self.prob_key, self.pred_key, self.image_key, self.id_key, self.fov_key = (
-            prob_key,
-            pred_key,
-            image_key,
-            id_key,
-            fov_key,
-        )
+        self.prob_key = prob_key
+        self.pred_key = pred_key
+        self.image_key = image_key
+        self.id_key = id_key
+        self.fov_key = fov_key
         self.overlay = overlay
         self.alpha = alpha
         self.cmap = cmap
