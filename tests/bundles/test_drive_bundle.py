@@ -18,15 +18,14 @@ from bundle_helpers import (
     TINY_NETWORK,
     cli_args,
     configs,
-    confusion_metrics,
     kill_and_resume,
     load_checkpoint,
     read_binary,
     read_png,
-    roc_auc,
     run_cli,
     run_workflow,
 )
+from metrics_reference import confusion_metrics, roc_auc
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
 from PIL import Image
 

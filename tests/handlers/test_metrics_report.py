@@ -6,27 +6,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from auc_reference import numpy_auc
 from ignite.engine import Engine
+from metrics_reference import confusion_metrics, roc_auc
 from monai.handlers import ConfusionMatrix, from_engine
 
 from monai_jattn.handlers import MetricsReportSaver, PixelROCAUC
 
 NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
-
-
-def numpy_metrics(pred, label):
-    tp = np.sum((pred == 1) & (label == 1))
-    tn = np.sum((pred == 0) & (label == 0))
-    fp = np.sum((pred == 1) & (label == 0))
-    fn = np.sum((pred == 0) & (label == 1))
-    return {
-        "recall": tp / (tp + fn),
-        "tnr": tn / (tn + fp),
-        "dice": 2 * tp / (2 * tp + fp + fn),
-        "accuracy": (tp + tn) / (tp + tn + fp + fn),
-        "jaccard": tp / (tp + fp + fn),
-    }
 
 
 def make_images(num_images=5, seed=0):
@@ -68,17 +54,17 @@ def test_summary_table_and_csv_match_numpy(tmp_path, compute_sample):
     images = make_images()
     run_report(tmp_path, images, compute_sample)
     per_image = [
-        numpy_metrics(im["pred"], im["label"]) | {"auc": numpy_auc(im["prob"].ravel(), im["label"].ravel())}
+        confusion_metrics(im["pred"], im["label"]) | {"auc": roc_auc(im["prob"].ravel(), im["label"].ravel())}
         for im in images
     ]
     if compute_sample:  # mean of per-image values
         expected = {k: np.mean([m[k] for m in per_image]) for k in per_image[0]}
     else:  # one confusion matrix over all pixels
-        expected = numpy_metrics(
+        expected = confusion_metrics(
             np.concatenate([im["pred"].ravel() for im in images]),
             np.concatenate([im["label"].ravel() for im in images]),
         )
-        expected["auc"] = numpy_auc(
+        expected["auc"] = roc_auc(
             np.concatenate([im["prob"].ravel() for im in images]),
             np.concatenate([im["label"].ravel() for im in images]),
         )

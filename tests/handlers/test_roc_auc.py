@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from auc_reference import numpy_auc
+from metrics_reference import roc_auc
 
 from monai_jattn.handlers import PerImageROCAUCMetric, PooledROCAUCMetric
 
@@ -22,7 +22,7 @@ def test_per_image_values_and_mean_skip_single_class_images():
     with pytest.warns(UserWarning, match="can not be all"):
         metric([torch.rand(1, 4, 4)], [torch.zeros(1, 4, 4)])  # no foreground: AUC undefined
     values = metric.get_buffer()[:, 0].numpy()
-    expected = [numpy_auc(p.ravel(), l.ravel()) for p, l in zip(probs, labels)]
+    expected = [roc_auc(p.ravel(), l.ravel()) for p, l in zip(probs, labels)]
     np.testing.assert_allclose(values[:3], expected, atol=1e-6)
     assert np.isnan(values[3])
     assert metric.aggregate().item() == pytest.approx(np.mean(expected), abs=1e-6)
@@ -33,7 +33,7 @@ def test_pooled_over_all_pixels_and_reset():
     metric = PooledROCAUCMetric()
     for p, l in zip(probs, labels):
         metric([torch.as_tensor(p)], [torch.as_tensor(l)])
-    expected = numpy_auc(np.concatenate([p.ravel() for p in probs]), np.concatenate([l.ravel() for l in labels]))
+    expected = roc_auc(np.concatenate([p.ravel() for p in probs]), np.concatenate([l.ravel() for l in labels]))
     assert metric.aggregate().item() == pytest.approx(expected, abs=1e-6)
     assert metric.get_buffer().shape == (3, 1)  # each image's own AUC, for per-image reports
     metric.reset()
