@@ -44,12 +44,12 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     """
     summary = summarise(rows)
     means = [entry["dice_mean"] for entry in summary]
-    errors = [entry["dice_std"] or 0.0 for entry in summary]
+    errors = [entry["dice_std"] or 0.0 for entry in summary]  # no error bar for a single seed
     labels = [entry["label"].replace("DenseUNet-", "").replace("DenseUNet", "Baseline") for entry in summary]
     best = int(np.argmax(means))
     colours = ["#1f4e79" if i == best else "#7aa6d6" for i in range(len(means))]
     figure, axis = plt.subplots(figsize=(max(4.0, 0.7 * len(means) + 1.5), 3.6))
-    bars = axis.bar(labels, means, yerr=errors, color=colours, capsize=3)
+    bars = axis.bar(labels, means, yerr=errors if any(errors) else None, color=colours, capsize=3)
     axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
     low, high = min(means) - max(errors) - 0.02, max(means) + max(errors) + 0.02
     axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
@@ -97,7 +97,7 @@ def plot_segmentation_grid(
             raise KeyError(f"model {label} has no segmentation for image(s) {missing}.")
     columns = 2 + len(predictions)
     figure, axes = plt.subplots(
-        len(images), columns, figsize=(1.6 * columns, 1.7 * len(images) + 0.4), squeeze=False
+        len(images), columns, figsize=(1.6 * columns, 1.9 * len(images) + 0.5), squeeze=False
     )
     for row, (image_id, (image, truth)) in enumerate(images.items()):
         _show(axes[row][0], image, f"{image_id}")
@@ -111,5 +111,5 @@ def plot_segmentation_grid(
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    save_figure_atomic(figure, path, dpi=120)
+    save_figure_atomic(figure, path, dpi=100)
     plt.close(figure)

@@ -28,11 +28,18 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     os.close(handle)
     try:
         write(temp_path)
+        os.chmod(temp_path, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
         os.replace(temp_path, path)
     except BaseException:
         Path(temp_path).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
