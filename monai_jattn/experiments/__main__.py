@@ -10,7 +10,8 @@ Examples::
     python -m monai_jattn.data sample drive data/drive_sample --train 4 --test 2 --size 64 64
     python -m monai_jattn.experiments ablation --dataset drive --dataset_dir data/drive_sample \\
         --output_dir outputs/ablation_small --models dense_unet,pwa,ja9 --max_iterations 20 \\
-        --seeds 0,1 --override num_workers=0 --network_overrides '{"growth_rate": 8}'
+        --seeds 0,1 --override num_workers=0 --override 'patch_size=[32, 32]' \\
+        --network_overrides '{"growth_rate": 8}'
 
     # redraw the tables and figures from the finished runs
     python -m monai_jattn.experiments report --dataset drive --dataset_dir data/drive_sample \\
