@@ -228,6 +228,15 @@ def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
     assert len(list((tmp_path / "eval" / "predictions").glob("*_mask.png"))) == 3
 
 
+def test_training_stops_at_max_iterations_between_validations(dataset, tmp_path):
+    run_workflow([TRAIN], **settings(dataset, tmp_path, max_iterations=5, val_interval=2))
+    latest = load_checkpoint(tmp_path / "models" / "latest.pt")
+    assert latest["trainer"]["iteration"] == 5 and latest["optimizer"]["state"][0]["step"] == 5
+    curve = json.loads((tmp_path / "eval" / "training_curve.json").read_text())
+    assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5]
+    assert curve["validation"]["iteration"] == [2, 4, 5]  # the final, partial interval is validated too
+
+
 def test_nan_loss_ends_the_run_with_an_error(dataset, tmp_path):
     overrides = settings(dataset, tmp_path, max_iterations=4, val_interval=2)
     command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(TRAIN), *cli_args(overrides)]
