@@ -22,7 +22,7 @@ from pathlib import Path
 
 from monai_jattn.data.checks import DatasetError, check_datalist
 from monai_jattn.data.drive import DRIVE_SPLITS, drive_datalist, find_drive_dir
-from monai_jattn.data.files import write_text_atomic
+from monai_jattn.utils import write_text_atomic
 from monai_jattn.data.isic2017 import ISIC2017_FOLDERS, isic2017_datalist
 from monai_jattn.data.sample_drive import write_drive_sample
 from monai_jattn.data.sample_isic2017 import write_isic2017_sample

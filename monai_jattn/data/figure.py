@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from monai.utils import set_determinism
 
 from monai_jattn.data.drive import drive_datalist
-from monai_jattn.data.files import write_atomic
+from monai_jattn.utils import write_atomic
 from monai_jattn.data.isic2017 import isic2017_datalist
 from monai_jattn.data.sample_drive import write_drive_sample
 from monai_jattn.data.sample_isic2017 import write_isic2017_sample

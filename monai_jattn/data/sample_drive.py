@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.files import save_image_atomic
+from monai_jattn.utils import save_image_atomic
 
 __all__ = ["DRIVE_IMAGE_SIZE", "smooth_noise", "synthesize_fundus", "write_drive_sample"]
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.files import save_image_atomic, write_text_atomic
+from monai_jattn.utils import save_image_atomic, write_text_atomic
 from monai_jattn.data.isic2017 import ISIC2017_FOLDERS
 from monai_jattn.data.sample_drive import smooth_noise
 

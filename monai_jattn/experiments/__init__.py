@@ -5,5 +5,4 @@ Modules:
       (``python scripts/benchmark.py``).
     - :mod:`~monai_jattn.experiments.attention_memory`: ``SelfAttention`` memory against positions.
     - :mod:`~monai_jattn.experiments.measure`: device-aware time, peak memory and FLOPs of a call.
-    - :mod:`~monai_jattn.experiments.files`: atomic writes of outputs.
 """

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from monai_jattn.data import drive_datalist, isic2017_datalist
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
-from monai_jattn.experiments.files import write_json_atomic, write_text_atomic
+from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.results import paper_table_markdown, results_markdown, write_results_csv
 from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
 

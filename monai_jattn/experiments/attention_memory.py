@@ -19,7 +19,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
 
-from monai_jattn.experiments.files import save_figure_atomic
+from monai_jattn.utils import save_figure_atomic
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import peak_memory_bytes, time_call
 from monai_jattn.networks import DenseUNet, SelfAttention

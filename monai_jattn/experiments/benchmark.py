@@ -34,7 +34,7 @@ from monai_jattn.experiments.attention_memory import (
     plot_attention_memory,
     self_attention_memory_curve,
 )
-from monai_jattn.experiments.files import write_json_atomic, write_text_atomic
+from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_call
 from monai_jattn.networks import DenseUNet

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from monai.data import PILReader  # noqa: E402
 from monai.transforms import LoadImage  # noqa: E402
 
-from monai_jattn.experiments.files import save_figure_atomic  # noqa: E402
+from monai_jattn.utils import save_figure_atomic  # noqa: E402
 from monai_jattn.experiments.results import summarise  # noqa: E402
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]

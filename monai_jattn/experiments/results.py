@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from monai_jattn.experiments.files import write_text_atomic
+from monai_jattn.utils import write_text_atomic
 from monai_jattn.experiments.variants import MODEL_VARIANTS
 
 __all__ = [

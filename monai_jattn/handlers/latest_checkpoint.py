@@ -12,7 +12,7 @@ import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointSaver
 
-from monai_jattn.data.files import write_atomic
+from monai_jattn.utils import write_atomic
 
 __all__ = ["LatestCheckpointSaver", "ResumableCheckpointSaver"]
 

@@ -16,7 +16,7 @@ from monai.handlers import from_engine
 from monai.metrics import compute_confusion_matrix_metric
 from monai.utils import string_list_all_gather
 
-from monai_jattn.data.files import write_text_atomic
+from monai_jattn.utils import write_text_atomic
 
 __all__ = ["CONFUSION_MATRIX_METRICS", "METRIC_TITLES", "MetricsReportSaver"]
 

@@ -14,7 +14,7 @@ from monai.data.meta_tensor import MetaTensor
 from monai.transforms import LabelToContour, LoadImage, MapTransform, Transform
 from monai.visualize import blend_images
 
-from monai_jattn.data.files import write_atomic
+from monai_jattn.utils import write_atomic
 
 __all__ = ["MaskedPixelsd", "SaveSegmentationPNGd"]
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from monai_jattn.experiments.files import write_atomic, write_json_atomic, write_text_atomic
+from monai_jattn.utils import write_atomic, write_json_atomic, write_text_atomic
 
 
 def test_written_files_are_complete_and_get_the_usual_mode(tmp_path):

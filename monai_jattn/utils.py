@@ -1,4 +1,7 @@
-"""Atomic writes: an output file is either absent, the old version, or complete; never half-written."""
+"""Atomic writes for every file the package produces: an output is either absent, the old version, or complete.
+
+A crash or an error while writing never leaves a half-written image, checkpoint, table or figure behind.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_atomic", "write_text_atomic", "write_json_atomic", "save_figure_atomic"]
+__all__ = ["write_atomic", "write_text_atomic", "write_json_atomic", "save_image_atomic", "save_figure_atomic"]
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Create ``path`` by calling ``write(temp_path)`` on a temporary file beside it, then renaming.
 
     Args:
@@ -27,7 +30,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
     try:
-        write(temp_path)
+        write(Path(temp_path))
         os.chmod(temp_path, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
         os.replace(temp_path, path)
     except BaseException:
@@ -49,7 +52,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
         path: the destination file.
         text: the complete content.
     """
-    return write_atomic(path, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+    return write_atomic(path, lambda temp: temp.write_text(text, encoding="utf-8"))
 
 
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
@@ -60,6 +63,17 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
         data: anything ``json.dumps`` accepts.
     """
     return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def save_image_atomic(image: Any, path: str | os.PathLike, **params: Any) -> Path:
+    """Save a PIL image to ``path`` atomically.
+
+    Args:
+        image: a ``PIL.Image.Image``.
+        path: the destination file; the format follows its suffix (the temporary file keeps it).
+        params: passed to ``PIL.Image.Image.save`` (e.g. ``quality``).
+    """
+    return write_atomic(path, lambda temp: image.save(temp, **params))
 
 
 def save_figure_atomic(figure: Any, path: str | os.PathLike, dpi: int = 120) -> Path:
