@@ -9,12 +9,12 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from monai_jattn.handlers.metrics_report import METRIC_TITLES
 from monai_jattn.utils import write_text_atomic
 from monai_jattn.experiments.variants import MODEL_VARIANTS
 
 __all__ = [
     "PAPER_METRICS",
-    "METRIC_LABELS",
     "PAPER_DRIVE_RESULTS",
     "metric_columns",
     "summarise",
@@ -25,15 +25,6 @@ __all__ = [
 
 PAPER_METRICS: tuple[str, ...] = ("recall", "tnr", "dice", "accuracy", "auc")
 """The paper's column order."""
-
-METRIC_LABELS: dict[str, str] = {
-    "recall": "Recall",
-    "tnr": "TNR",
-    "dice": "Dice",
-    "accuracy": "Accuracy",
-    "auc": "AUC",
-    "jaccard": "Jaccard",
-}
 
 PAPER_DRIVE_RESULTS: dict[str, dict[str, float]] = {
     name: dict(zip(PAPER_METRICS, values))
@@ -107,7 +98,7 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
     columns = metric_columns(rows)
     lines = [f"# {title}", "", *(f"- {note}" for note in notes), ""] if notes else [f"# {title}", ""]
     lines += [
-        "| Model | " + " | ".join(METRIC_LABELS[c] for c in columns) + " | Seeds |",
+        "| Model | " + " | ".join(METRIC_TITLES[c] for c in columns) + " | Seeds |",
         "|---|" + "---:|" * len(columns) + "---:|",
     ]
     for entry in summarise(rows):
@@ -120,7 +111,7 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
 def paper_table_markdown() -> str:
     """The paper's DRIVE table (supplement, Table 1) as markdown, in the same column order."""
     lines = [
-        "| Model (paper) | " + " | ".join(METRIC_LABELS[c] for c in PAPER_METRICS) + " |",
+        "| Model (paper) | " + " | ".join(METRIC_TITLES[c] for c in PAPER_METRICS) + " |",
         "|---|" + "---:|" * len(PAPER_METRICS),
     ]
     for name, values in PAPER_DRIVE_RESULTS.items():
