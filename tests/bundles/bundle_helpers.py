@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ignite.engine import Events
-from monai.bundle import ConfigWorkflow
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,3 +117,34 @@ def kill_and_resume(train_config: Path, overrides: dict, run_dir: Path) -> tuple
     killed_at = load_checkpoint(latest)["trainer"]["iteration"]
     run_cli(args + ["--resume", "True"])
     return killed_at, load_checkpoint(latest), json.loads((run_dir / "eval" / "training_curve.json").read_text())
+
+
+def check_properties_and_metadata(configs_dir: Path, overrides: dict, **verify_args) -> None:
+    """The bundle's train and infer workflows have every required property; metadata and network I/O verify."""
+    for config, workflow_type in (("train.json", "train"), ("inference.json", "infer")):
+        workflow = ConfigWorkflow(config_file=str(configs_dir / config), workflow_type=workflow_type, **overrides)
+        workflow.initialize()
+        assert workflow.check_properties() == []
+    meta = str(configs_dir / "metadata.json")
+    verify_metadata(meta_file=meta, filepath=str(SCHEMA))
+    verify_net_in_out(net_id="network_def", meta_file=meta, config_file=str(configs_dir / "inference.json"), **verify_args)
+
+
+def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path, image: torch.Tensor) -> None:
+    """``ckpt_export`` writes a TorchScript model that gives what the checkpoint's network gives."""
+    inference = str(configs_dir / "inference.json")
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_file),
+        ckpt_file=str(checkpoint),
+        meta_file=str(configs_dir / "metadata.json"),
+        config_file=inference,
+        **TINY_NETWORK,
+    )
+    network = ConfigWorkflow(config_file=inference, workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
+        "network_def"
+    )
+    network.load_state_dict(load_checkpoint(checkpoint))
+    network.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))

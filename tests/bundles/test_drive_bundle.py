@@ -14,8 +14,9 @@ import pytest
 import torch
 from bundle_helpers import (
     REPO,
-    SCHEMA,
     TINY_NETWORK,
+    check_properties_and_metadata,
+    check_torchscript_export,
     cli_args,
     configs,
     kill_and_resume,
@@ -26,7 +27,6 @@ from bundle_helpers import (
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
 from PIL import Image
 
 from monai_jattn.data import drive_datalist, write_drive_sample
@@ -172,35 +172,11 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
 
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):
-    train = ConfigWorkflow(config_file=str(TRAIN), workflow_type="train", **settings(dataset, tmp_path))
-    train.initialize()
-    assert train.check_properties() == []
-    infer = ConfigWorkflow(config_file=str(INFERENCE), workflow_type="infer", **settings(dataset, tmp_path))
-    infer.initialize()
-    assert infer.check_properties() == []
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(SCHEMA))
-    verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(INFERENCE), n=4)
+    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path), n=4)
 
 
 def test_export_to_torchscript(trained, tmp_path):
-    ts_file = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def",
-        filepath=str(ts_file),
-        ckpt_file=str(trained / "models" / "model.pt"),
-        meta_file=str(CONFIGS / "metadata.json"),
-        config_file=str(INFERENCE),
-        **TINY_NETWORK,
-    )
-    scripted = torch.jit.load(str(ts_file))
-    network = ConfigWorkflow(config_file=str(INFERENCE), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
-        "network_def"
-    )
-    network.load_state_dict(load_checkpoint(trained / "models" / "model.pt"))
-    network.eval()
-    image = torch.rand(1, 1, 44, 52)
-    with torch.no_grad():
-        torch.testing.assert_close(scripted(image), network(image))
+    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 1, 44, 52))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")

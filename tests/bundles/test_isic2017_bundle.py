@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
-    SCHEMA,
     TINY_NETWORK,
+    check_properties_and_metadata,
+    check_torchscript_export,
     cli_args,
     configs,
     kill_and_resume,
@@ -22,7 +23,6 @@ from bundle_helpers import (
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
 from PIL import Image
 
 from monai_jattn.data import isic2017_datalist, write_isic2017_sample
@@ -120,34 +120,11 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
 
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):
-    train = ConfigWorkflow(config_file=str(TRAIN), workflow_type="train", **settings(dataset, tmp_path))
-    train.initialize()
-    assert train.check_properties() == []
-    infer = ConfigWorkflow(config_file=str(INFERENCE), workflow_type="infer", **settings(dataset, tmp_path))
-    infer.initialize()
-    assert infer.check_properties() == []
-    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(SCHEMA))
-    verify_net_in_out(net_id="network_def", meta_file=str(CONFIGS / "metadata.json"), config_file=str(INFERENCE))
+    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
 
 
 def test_export_to_torchscript(trained, tmp_path):
-    ts_file = tmp_path / "model.ts"
-    ckpt_export(
-        net_id="network_def",
-        filepath=str(ts_file),
-        ckpt_file=str(trained / "models" / "model.pt"),
-        meta_file=str(CONFIGS / "metadata.json"),
-        config_file=str(INFERENCE),
-        **TINY_NETWORK,
-    )
-    network = ConfigWorkflow(config_file=str(INFERENCE), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
-        "network_def"
-    )
-    network.load_state_dict(load_checkpoint(trained / "models" / "model.pt"))
-    network.eval()
-    image = torch.rand(1, 3, 48, 36)
-    with torch.no_grad():
-        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 3, 48, 36))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
