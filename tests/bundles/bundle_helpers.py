@@ -29,6 +29,24 @@ TINY_NETWORK = {
 """A DenseUNet-JA small enough to train a few iterations on CPU in seconds."""
 
 
+TORCHRUN = ["torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2", "-m", "monai.bundle", "run"]
+"""``python -m`` arguments that run a bundle command in 2 processes (gloo on CPU)."""
+
+
+def run_settings(configs_dir: Path, dataset: Path, run_dir: Path, **more) -> dict:
+    """Overrides for a tiny CPU run of the bundle whose configs are ``configs_dir``, writing under ``run_dir``."""
+    return {
+        "bundle_root": str(configs_dir.parent),
+        "dataset_dir": str(dataset),
+        "output_dir": str(run_dir / "eval"),
+        "ckpt_dir": str(run_dir / "models"),
+        "device": "cpu",
+        "num_workers": 0,
+        **TINY_NETWORK,
+        **more,
+    }
+
+
 def configs(bundle: str) -> Path:
     return REPO / "bundles" / bundle / "configs"
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 from bundle_helpers import (
     REPO,
-    TINY_NETWORK,
+    TORCHRUN,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
@@ -24,6 +24,7 @@ from bundle_helpers import (
     read_binary,
     read_png,
     run_cli,
+    run_settings,
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
@@ -44,18 +45,8 @@ def dataset(tmp_path_factory):
 
 
 def settings(dataset, run_dir, **more):
-    return {
-        "bundle_root": str(CONFIGS.parent),
-        "dataset_dir": str(dataset),
-        "output_dir": str(run_dir / "eval"),
-        "ckpt_dir": str(run_dir / "models"),
-        "device": "cpu",
-        "num_workers": 0,
-        "patch_size": [32, 32],
-        "val_fraction": 0.34,  # 2 validation images: one for each of the 2 processes under torchrun
-        **TINY_NETWORK,
-        **more,
-    }
+    # val_fraction 0.34: 2 validation images, one for each of the 2 processes under torchrun
+    return run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [32, 32], "val_fraction": 0.34, **more})
 
 
 @pytest.fixture(scope="module")
@@ -181,23 +172,14 @@ def test_export_to_torchscript(trained, tmp_path):
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
 def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    torchrun = [
-        "torch.distributed.run",
-        "--standalone",
-        "--nnodes=1",
-        "--nproc_per_node=2",
-        "-m",
-        "monai.bundle",
-        "run",
-    ]
     overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
     train_files = f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"
-    run_cli(torchrun + ["--config_file", train_files] + overrides)
+    run_cli(TORCHRUN + ["--config_file", train_files] + overrides)
     latest = load_checkpoint(tmp_path / "models" / "latest.pt")
     assert latest["trainer"]["iteration"] == 4 and "module." not in next(iter(latest["network"]))
     assert len(list((tmp_path / "eval").glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer and validator
     eval_files = f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"
-    run_cli(torchrun + ["--config_file", eval_files] + overrides)
+    run_cli(TORCHRUN + ["--config_file", eval_files] + overrides)
     with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
         ids = sorted(row["id"] for row in csv.DictReader(f))
     assert ids == sorted(e["id"] for e in drive_datalist(dataset, "test"))  # each test image once, from both ranks

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from bundle_helpers import (
-    TINY_NETWORK,
+    TORCHRUN,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
@@ -20,6 +20,7 @@ from bundle_helpers import (
     read_binary,
     read_png,
     run_cli,
+    run_settings,
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
@@ -41,17 +42,7 @@ def dataset(tmp_path_factory):
 
 
 def settings(dataset, run_dir, **more):
-    return {
-        "bundle_root": str(CONFIGS.parent),
-        "dataset_dir": str(dataset),
-        "output_dir": str(run_dir / "eval"),
-        "ckpt_dir": str(run_dir / "models"),
-        "device": "cpu",
-        "num_workers": 0,
-        "train_size": TRAIN_SIZE,
-        **TINY_NETWORK,
-        **more,
-    }
+    return run_settings(CONFIGS, dataset, run_dir, **{"train_size": TRAIN_SIZE, **more})
 
 
 @pytest.fixture(scope="module")
@@ -129,20 +120,11 @@ def test_export_to_torchscript(trained, tmp_path):
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
 def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    torchrun = [
-        "torch.distributed.run",
-        "--standalone",
-        "--nnodes=1",
-        "--nproc_per_node=2",
-        "-m",
-        "monai.bundle",
-        "run",
-    ]
     overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
-    run_cli(torchrun + ["--config_file", f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"] + overrides)
+    run_cli(TORCHRUN + ["--config_file", f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"] + overrides)
     assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 4
     run_cli(
-        torchrun + ["--config_file", f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"] + overrides
+        TORCHRUN + ["--config_file", f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"] + overrides
     )
     with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
         ids = sorted(row["id"] for row in csv.DictReader(f))
