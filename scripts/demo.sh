@@ -54,18 +54,19 @@ import numpy as np
 from PIL import Image
 
 from monai_jattn.data import drive_datalist
+from monai_jattn.utils import write_json_atomic
 
 data, out = sys.argv[1:]
+test = drive_datalist(data, "test", require_labels=True)
 vessel = fov = 0
-for entry in drive_datalist(data, "test", require_labels=True):
+for entry in test:
     inside = np.asarray(Image.open(entry["mask"]).convert("L")) > 0
     vessel += np.count_nonzero((np.asarray(Image.open(entry["label"]).convert("L")) > 0) & inside)
     fov += np.count_nonzero(inside)
 baselines = {"all background": 0.0, "all vessel": 2 * vessel / (vessel + fov)}  # Dice = 2TP / (2TP + FP + FN)
-with open(f"{out}/constant_baselines.json", "w") as f:
-    json.dump({name: {"dice": dice} for name, dice in baselines.items()}, f, indent=2)
+write_json_atomic(f"{out}/constant_baselines.json", {name: {"dice": dice} for name, dice in baselines.items()})
 model = json.load(open(f"{out}/metrics_summary.json"))["dice"]
-print(f"inside-FOV Dice on the {len(drive_datalist(data, 'test'))} test images: trained model {model:.4f}; "
+print(f"inside-FOV Dice on the {len(test)} test images: trained model {model:.4f}; "
       + "; ".join(f"constant {name} {dice:.4f}" for name, dice in baselines.items()))
 EOF
 
