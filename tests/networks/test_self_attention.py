@@ -9,6 +9,12 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from monai_jattn.networks import SelfAttention
 
 
+def layer_norm(t: torch.Tensor, norm: torch.nn.LayerNorm) -> torch.Tensor:
+    """LayerNorm over the last dimension, written out, in float64."""
+    centred = t - t.mean(-1, keepdim=True)
+    return centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight.double() + norm.bias.double()
+
+
 def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
     """Explicit softmax(Q K^T / sqrt(d)) V with the module's own weights, in float64."""
     x = x.double()
@@ -19,16 +25,23 @@ def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor
     outputs = []
     for h in range(heads):
         qh, kh, vh = (t[..., h * d : (h + 1) * d] for t in (q, k, v))
+        if sa.qk_norm:
+            qh, kh = (layer_norm(t, norm) for t, norm in ((qh, sa.q_norm), (kh, sa.k_norm)))
         affinity = torch.softmax(qh @ kh.transpose(1, 2) / math.sqrt(d), dim=-1)  # (B, N, N)
         outputs.append(affinity @ vh)
     out = torch.cat(outputs, dim=-1) @ sa.out_proj.weight.double().T + sa.out_proj.bias.double()
     return (sa.gamma.double() * out).transpose(1, 2).reshape(x.shape)
 
 
+@pytest.mark.parametrize("qk_norm", [True, False])
 @pytest.mark.parametrize("num_heads", [1, 2])
 @pytest.mark.parametrize("shape", [(2, 8, 5, 7), (1, 8, 3, 4, 5)])
-def test_matches_explicit_softmax_reference(shape, num_heads):
-    sa = SelfAttention(spatial_dims=len(shape) - 2, in_channels=8, num_heads=num_heads, init_scale=0.7)
+def test_matches_explicit_softmax_reference(shape, num_heads, qk_norm):
+    sa = SelfAttention(spatial_dims=len(shape) - 2, in_channels=8, num_heads=num_heads, init_scale=0.7, qk_norm=qk_norm)
+    if qk_norm:  # non-trivial affine parameters, so that the reference checks they are used
+        for norm in (sa.q_norm, sa.k_norm):
+            torch.nn.init.normal_(norm.weight, 1.0, 0.3)
+            torch.nn.init.normal_(norm.bias, 0.0, 0.3)
     x = torch.randn(shape)
     expected = reference_self_attention(sa, x)
     torch.testing.assert_close(sa(x).double(), expected, rtol=1e-4, atol=1e-5)
@@ -65,3 +78,35 @@ def test_invalid_arguments():
         SelfAttention(spatial_dims=1, in_channels=8)
     with pytest.raises(ValueError, match="4D input"):
         SelfAttention(spatial_dims=2, in_channels=8)(torch.randn(1, 8, 2, 2, 2))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_autocast_runs_attention_in_float32(dtype):
+    """Regression (docs/performance.md, "Precision"): at the logit sizes reached when DenseUNet-JA
+    trained in reduced precision (~10^3), bfloat16 logits err by several units and the softmax
+    is noise; under autocast the module must compute in float32 and match the float64 reference."""
+    torch.manual_seed(0)
+    sa = SelfAttention(spatial_dims=2, in_channels=64, init_scale=1.0, qk_norm=False)
+    x = (torch.randn(2, 64, 8, 8) * 25).to(dtype)  # the bottleneck features arrive in reduced precision
+    expected = reference_self_attention(sa, x)
+    with torch.autocast("cpu", dtype=dtype):
+        out = sa(x)
+        out.float().sum().backward()
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out.double(), expected, rtol=1e-3, atol=1e-3 * expected.abs().max().item())
+    assert torch.isfinite(sa.qkv.weight.grad).all()
+
+
+def test_qk_norm_bounds_the_logits_whatever_the_projection_scale():
+    """Regression: with Adam, noisy gradients grow the q/k projections (and so the logits) without
+    bound in reduced precision; with qk_norm the attention weights do not depend on their scale."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 16, 6, 6)
+    for qk_norm, should_change in ((True, False), (False, True)):
+        sa = SelfAttention(spatial_dims=2, in_channels=16, init_scale=1.0, qk_norm=qk_norm)
+        with torch.no_grad():
+            sa.qkv.bias.zero_()
+            before = sa(x)
+            sa.qkv.weight[: 2 * sa.inter_channels] *= 20  # q and k rows, as after many noisy Adam steps
+            after = sa(x)
+        assert (not torch.allclose(before, after, atol=1e-3)) == should_change, f"qk_norm={qk_norm}"

@@ -38,6 +38,7 @@ def get_attention_block(
     sa_inter_channels: int | None = None,
     sa_num_heads: int = 1,
     sa_init_scale: float = 0.0,
+    sa_qk_norm: bool = True,
 ) -> nn.Module:
     """
     Build the attention module of a DenseUNet level, mapping ``x`` (``channels`` channels) to ``y``:
@@ -56,6 +57,7 @@ def get_attention_block(
         sa_inter_channels: q/k/v channels of the self-attention (``channels // 2`` when None).
         sa_num_heads: self-attention heads.
         sa_init_scale: initial value of the self-attention's learnable output scale.
+        sa_qk_norm: layer-normalise the self-attention's queries and keys (see `SelfAttention`).
 
     Examples::
 
@@ -65,7 +67,7 @@ def get_attention_block(
     """
     attention = get_attention_type(attention)
     if attention == "sa":
-        sa = SelfAttention(spatial_dims, channels, sa_inter_channels, sa_num_heads, sa_init_scale)
+        sa = SelfAttention(spatial_dims, channels, sa_inter_channels, sa_num_heads, sa_init_scale, qk_norm=sa_qk_norm)
         return SkipConnection(sa, mode="add")
     if attention == "pwa":
         return PointWiseAttention(spatial_dims, channels, pwa_hidden_channels)
@@ -78,5 +80,6 @@ def get_attention_block(
             inter_channels=sa_inter_channels,
             num_heads=sa_num_heads,
             init_scale=sa_init_scale,
+            qk_norm=sa_qk_norm,
         )
     return nn.Identity()

@@ -87,6 +87,8 @@ class JointAttention(nn.Module):
         init_scale: initial value of the self-attention's learnable output scale. Defaults to 0, so
             that at initialisation ``S(.) = 0`` (JA-4 and JA-7 then output 0 until the scale moves
             away from zero, which it does after the first optimiser step).
+        qk_norm: layer-normalise the self-attention's queries and keys (see `SelfAttention`).
+            Defaults to True.
 
     Examples::
 
@@ -106,11 +108,12 @@ class JointAttention(nn.Module):
         inter_channels: int | None = None,
         num_heads: int = 1,
         init_scale: float = 0.0,
+        qk_norm: bool = True,
     ) -> None:
         super().__init__()
         self.variant = ja_variant_number(variant)
         self.pwa = PointWiseAttention(spatial_dims, in_channels, hidden_channels, act=act, norm=norm)
-        self.sa = SelfAttention(spatial_dims, in_channels, inter_channels, num_heads, init_scale)
+        self.sa = SelfAttention(spatial_dims, in_channels, inter_channels, num_heads, init_scale, qk_norm=qk_norm)
         self.fuse: nn.Module = nn.Identity()
         if self.variant == 3:
             self.fuse = Conv[Conv.CONV, spatial_dims](2 * in_channels, in_channels, kernel_size=1)

@@ -15,7 +15,8 @@ class SelfAttention(nn.Module):
     (Wang et al., CVPR 2018) and DANet's position attention (Fu et al., CVPR 2019)::
 
         q, k, v = W_q x, W_k x, W_v x                      (1x1 projections, per position)
-        S(x)    = gamma * W_o softmax(q k^T / sqrt(d)) v    (gamma learnable, starts at init_scale)
+        S(x)    = gamma * W_o softmax(LN(q) LN(k)^T / sqrt(d)) v    (gamma learnable, starts at init_scale;
+                                                                  LN: per-head LayerNorm, ``qk_norm``)
 
     The attention itself runs through :py:func:`torch.nn.functional.scaled_dot_product_attention`, so
     the N x N affinity map (N = number of positions) is never built by this module: q, k and v share
@@ -23,6 +24,12 @@ class SelfAttention(nn.Module):
     kernels need on CPU and GPU. The 1x1 projections are ``nn.Linear`` layers over the channels of
     each position (exactly a 1x1 convolution), as in MONAI's ``SABlock``, which keeps every tensor in
     the token layout the kernel wants without extra copies.
+
+    Under autocast (``torch.autocast``, the bundles' ``amp``) the whole module runs in float32 and
+    returns float32: in bfloat16 or float16 the attention logits of the DenseUNet bottleneck grow
+    during training until their rounding error (a few units at logits of ~10^3) decides the softmax,
+    which stalled or diverged DenseUNet-JA; in float32 the module costs little, since it sees the
+    few positions of the bottleneck. Evidence and measurements: docs/performance.md, "Precision".
 
     The module has no shortcut of its own: ``forward`` returns ``S(x)``, the caller adds ``x``.
     ``gamma`` starts at ``init_scale`` (0 by default, as in DANet), so ``x + S(x)`` starts as ``x``.
@@ -35,6 +42,10 @@ class SelfAttention(nn.Module):
         num_heads: number of attention heads; must divide ``inter_channels``. Defaults to 1.
         init_scale: initial value of the learnable output scale ``gamma``. Defaults to 0.
         bias: whether the q/k/v and output projections have a bias. Defaults to True.
+        qk_norm: layer-normalise q and k per head before their product (as timm's ``Attention`` and
+            ViT-22B do), which bounds the attention logits. Defaults to True: without it, Adam
+            grows the logits of DenseUNet-JA's bottleneck attention into the thousands within a few
+            hundred iterations of reduced-precision training (docs/performance.md, "Precision").
 
     Examples::
 
@@ -56,6 +67,7 @@ class SelfAttention(nn.Module):
         num_heads: int = 1,
         init_scale: float = 0.0,
         bias: bool = True,
+        qk_norm: bool = True,
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -67,9 +79,12 @@ class SelfAttention(nn.Module):
         self.inter_channels = inter_channels
         self.num_heads = num_heads
         self.head_channels = inter_channels // num_heads
+        self.qk_norm = qk_norm
         self.qkv = nn.Linear(in_channels, 3 * inter_channels, bias=bias)
         self.out_proj = nn.Linear(inter_channels, in_channels, bias=bias)
         self.gamma = nn.Parameter(torch.tensor(float(init_scale)))
+        self.q_norm: nn.Module = nn.LayerNorm(self.head_channels) if qk_norm else nn.Identity()
+        self.k_norm: nn.Module = nn.LayerNorm(self.head_channels) if qk_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """
@@ -77,15 +92,30 @@ class SelfAttention(nn.Module):
             x: input of shape ``(B, in_channels, *spatial)``.
 
         Returns:
-            ``S(x)`` of the same shape as ``x``.
+            ``S(x)`` of the same shape as ``x``; float32 when autocast is active (see the class notes).
         """
         if x.dim() != self.spatial_dims + 2:
             raise ValueError(f"SelfAttention expects a {self.spatial_dims + 2}D input, got shape {list(x.shape)}.")
+        if not torch.jit.is_scripting():
+            if torch.is_autocast_enabled(x.device.type):
+                return self._attend_float32(x)
+        return self._attend(x)
+
+    @torch.jit.unused
+    def _attend_float32(self, x: torch.Tensor) -> torch.Tensor:
+        """``_attend`` with autocast switched off and float32 input: the projections, the logits
+        ``q k^T`` and their softmax in full precision (the reduced-precision version lets the logits
+        grow until the softmax is noise, see docs/performance.md "Precision")."""
+        with torch.autocast(x.device.type, enabled=False):
+            return self._attend(x.float())
+
+    def _attend(self, x: torch.Tensor) -> torch.Tensor:
         batch = x.shape[0]
         tokens = x.flatten(2).transpose(1, 2)  # (B, N, C), a view
         num_tokens = tokens.shape[1]
         # (B, N, 3 * inter) -> (3, B, heads, N, head_channels) with a unit-stride last dimension
         qkv = self.qkv(tokens).view(batch, num_tokens, 3, self.num_heads, self.head_channels).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])  # (B, heads, N, head_channels)
+        q, k = self.q_norm(qkv[0]), self.k_norm(qkv[1])
+        out = F.scaled_dot_product_attention(q, k, qkv[2])  # (B, heads, N, head_channels)
         out = self.out_proj(out.transpose(1, 2).reshape(batch, num_tokens, self.inter_channels))
         return (self.gamma * out).transpose(1, 2).reshape(x.shape)

@@ -70,6 +70,8 @@ class DenseUNet(nn.Module):
         sa_inter_channels: q/k/v channels of the self-attention. Defaults to half the level's channels.
         sa_num_heads: self-attention heads. Defaults to 1.
         sa_init_scale: initial value of the self-attention's learnable output scale. Defaults to 0.
+        sa_qk_norm: layer-normalise the self-attention's queries and keys, which keeps its logits
+            bounded in reduced-precision training (see `SelfAttention`). Defaults to True.
 
     Examples::
 
@@ -106,6 +108,7 @@ class DenseUNet(nn.Module):
         sa_inter_channels: int | None = None,
         sa_num_heads: int = 1,
         sa_init_scale: float = 0.0,
+        sa_qk_norm: bool = True,
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -139,6 +142,7 @@ class DenseUNet(nn.Module):
                 sa_inter_channels,
                 sa_num_heads,
                 sa_init_scale,
+                sa_qk_norm,
             )
 
         self.stem = Conv[Conv.CONV, spatial_dims](in_channels, init_features, kernel_size=3, padding=1, bias=False)
