@@ -4,11 +4,13 @@ from .checks import SUPPORTED_SUFFIXES, DatasetError, check_datalist
 from .drive import drive_datalist
 from .folder import image_folder_datalist
 from .isic2017 import isic2017_datalist
+from .patch_loader import CachedPatchLoader
 from .sample_drive import write_drive_sample
 from .sample_isic2017 import write_isic2017_sample
 from .split import split_train_val
 
 __all__ = [
+    "CachedPatchLoader",
     "SUPPORTED_SUFFIXES",
     "DatasetError",
     "check_datalist",
