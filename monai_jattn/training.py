@@ -31,9 +31,11 @@ def resolve_speed_settings(
 
     Args:
         device: the training device.
-        amp: autocast the forward pass (MONAI's engines autocast on CUDA only: on another device
-            this is logged and ignored).
-        amp_dtype: ``"bfloat16"`` (no loss scaling needed) or ``"float16"`` (MONAI adds a GradScaler).
+        amp: autocast the forward pass: on CUDA through MONAI's engines (``amp``/``amp_kwargs``), on
+            the CPU through :py:class:`monai_jattn.inferers.AutocastInferer` (``cpu_autocast``), in
+            bfloat16 only.
+        amp_dtype: ``"bfloat16"`` (no loss scaling needed) or ``"float16"`` (CUDA only; MONAI adds a
+            GradScaler).
         channels_last: keep the network's 2D weights and activations in channels-last order.
         compile: compile the network with ``torch.compile`` (needs a C compiler for the CPU backend,
             Triton for CUDA); logged and switched off where torch cannot compile.
@@ -44,8 +46,9 @@ def resolve_speed_settings(
         cudnn_benchmark: let cuDNN pick the fastest convolution algorithms for the fixed patch size.
 
     Returns:
-        ``{"amp": bool, "amp_kwargs": dict, "compile": bool, "compile_kwargs": dict,
-        "memory_format": torch.memory_format}``.
+        ``{"amp": bool, "amp_kwargs": dict, "cpu_autocast": bool, "compile": bool,
+        "compile_kwargs": dict, "memory_format": torch.memory_format}``: ``amp`` and ``amp_kwargs``
+        for MONAI's engines (CUDA), ``cpu_autocast`` for ``AutocastInferer`` (bfloat16).
 
     Raises:
         ValueError: for an unknown ``amp_dtype`` or a device torch does not have.
@@ -56,8 +59,12 @@ def resolve_speed_settings(
     if amp_dtype not in _AMP_DTYPES:
         raise ValueError(f"amp_dtype must be one of {sorted(_AMP_DTYPES)}, got {amp_dtype!r}.")
     cuda = device.type == "cuda"
-    if amp and not cuda:
-        logger.warning(f"amp=True is ignored on {device}: MONAI's engines autocast on CUDA only; training runs in float32.")
+    cpu_autocast = amp and device.type == "cpu"
+    if cpu_autocast and amp_dtype != "bfloat16":
+        logger.warning(f"amp_dtype={amp_dtype} is not used on the CPU: autocast runs in bfloat16 there.")
+        amp_dtype = "bfloat16"
+    if amp and not cuda and not cpu_autocast:
+        logger.warning(f"amp=True is ignored on {device}: autocast is wired for CUDA and the CPU only; float32.")
         amp = False
     if cuda_graph and not cuda:
         logger.warning(f"cuda_graph=True is ignored on {device}: CUDA graphs need a CUDA device.")
@@ -75,8 +82,9 @@ def resolve_speed_settings(
         torch.backends.cudnn.allow_tf32 = bool(tf32)
         torch.backends.cudnn.benchmark = bool(cudnn_benchmark)
     settings = {
-        "amp": bool(amp),
-        "amp_kwargs": {"dtype": _AMP_DTYPES[amp_dtype]} if amp else {},
+        "amp": bool(amp and cuda),
+        "amp_kwargs": {"dtype": _AMP_DTYPES[amp_dtype]} if amp and cuda else {},
+        "cpu_autocast": bool(cpu_autocast),
         "compile": bool(compile),
         "compile_kwargs": {"mode": "reduce-overhead"} if cuda_graph else {},
         "memory_format": torch.channels_last if channels_last else torch.contiguous_format,
