@@ -2,7 +2,8 @@
 """Train DenseUNet-JA (JA-9) on DRIVE patches with the bundle's recipe and log, every 10 iterations,
 what happens inside its bottleneck self-attention: the largest attention logit |q.k|/sqrt(d), the
 mean softmax entropy (ln 64 = 4.16 is uniform over a 128x128 patch's 64 positions), the output
-scale gamma and the loss. This is the evidence behind docs/performance.md, "Precision".
+scale gamma and the loss. The data are the DRIVE bundle's (its split, patches and augmentations).
+This is the evidence behind docs/performance.md, "Precision".
 
     python scripts/probe_attention_logits.py --dataset_dir ../shared/data/DRIVE --precision bfloat16 \\
         --before_fix --iterations 250 --output outputs/probe/bf16_before.jsonl
@@ -23,21 +24,11 @@ import time
 from pathlib import Path
 
 import monai
+from monai.bundle import ConfigParser
 import torch
-from monai.data import Dataset
-from monai.transforms import Compose
 
-from monai_jattn.data import CachedPatchLoader, drive_datalist, split_train_val
+from monai_jattn.experiments.ablation import find_bundle
 from monai_jattn.networks import DenseUNet
-from monai_jattn.transforms import (
-    RandAdjustContrastBatchd,
-    RandFlipBatchd,
-    RandGaussianNoiseBatchd,
-    RandRotate90Batchd,
-    RandRotateBatchd,
-    RandScaleIntensityBatchd,
-    drive_eval_transforms,
-)
 
 
 def attention_statistics(sa: torch.nn.Module, x: torch.Tensor) -> dict[str, float]:
@@ -66,20 +57,11 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     monai.utils.set_determinism(args.seed)
-    train, _ = split_train_val(drive_datalist(args.dataset_dir, "training"), 0.2, seed=args.seed)
-    keys = ["image", "label"]
-    augment = Compose(
-        [
-            RandFlipBatchd(keys, 0.5, 0),
-            RandFlipBatchd(keys, 0.5, 1),
-            RandRotate90Batchd(keys, 0.5),
-            RandRotateBatchd(keys, math.radians(15), 0.3, ["bilinear", "nearest"], "reflection"),
-            RandAdjustContrastBatchd("image", 0.3, (0.8, 1.25)),
-            RandScaleIntensityBatchd("image", 0.1, 0.3),
-            RandGaussianNoiseBatchd("image", 0.3, 0.0, 0.02),
-        ]
-    )
-    loader = CachedPatchLoader(Dataset(train, drive_eval_transforms()), keys, 4, (128, 128), "mask", transform=augment)
+    # the DRIVE bundle's own training data: its split, CachedPatchLoader and batch augmentations
+    config = ConfigParser()
+    config.read_config(find_bundle("drive") / "configs" / "train.json")
+    config.update({"dataset_dir": args.dataset_dir, "device": "cpu", "num_workers": 0, "seed": args.seed})
+    loader = config.get_parsed_content("train#dataloader")
     net = DenseUNet(in_channels=1, attention="ja", ja_variant=9, sa_qk_norm=not (args.before_fix or args.no_qk_norm))
     sa = net.encoder[-1].attention.sa
     if args.before_fix:
