@@ -15,10 +15,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["DatasetError", "SUPPORTED_SUFFIXES", "check_datalist", "check_suffix", "require_dir"]
+__all__ = [
+    "DatasetError",
+    "HIGH_BIT_DEPTH_RANGES",
+    "SUPPORTED_SUFFIXES",
+    "check_datalist",
+    "check_suffix",
+    "high_bit_depth_to_8bit_scale",
+    "require_dir",
+]
 
 SUPPORTED_SUFFIXES = (".tif", ".tiff", ".gif", ".jpg", ".jpeg", ".png")
 """Image file types that the package reads (with PIL, through MONAI's ``PILReader``)."""
+
+HIGH_BIT_DEPTH_RANGES = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0, "F": 1.0}
+"""The full-scale value of the single-channel PIL modes with more than 8 bits per pixel that the package reads:
+16-bit unsigned integers (0..65535) and 32-bit floats, which must hold values in [0, 1]. Images in these modes are
+scaled to the 0..255 range of 8-bit images; 8-bit modes (``"L"``, ``"RGB"``, ``"P"``, ...) are read as they are and
+32-bit integer images (mode ``"I"``, no documented range) are refused."""
 
 
 class DatasetError(ValueError):
@@ -38,6 +52,37 @@ def check_suffix(path: str | os.PathLike) -> None:
     problem = _suffix_problem(path)
     if problem:
         raise DatasetError(f"{path}: {problem}")
+
+
+def high_bit_depth_to_8bit_scale(image: Image.Image) -> np.ndarray | None:
+    """The pixels of a single-channel image with more than 8 bits per pixel, scaled to 0..255 (float32, H x W).
+
+    Args:
+        image: an open PIL image.
+
+    Returns:
+        None for images that PIL converts to 8-bit grey or RGB by itself (every mode except those of
+        `HIGH_BIT_DEPTH_RANGES` and ``"I"``); else the pixels divided by the mode's full-scale value, times 255.
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) for 32-bit integer images, and for
+            float images with values outside [0, 1] or not finite.
+    """
+    if image.mode == "I":
+        raise DatasetError(
+            "32-bit integer pixels (PIL mode 'I') have no documented range; save the image with 8 or 16 bits per "
+            "channel, or as 32-bit float in [0, 1]"
+        )
+    if image.mode not in HIGH_BIT_DEPTH_RANGES:
+        return None
+    pixels = np.asarray(image, dtype=np.float32)
+    if image.mode == "F":
+        if not np.isfinite(pixels).all():
+            raise DatasetError("32-bit float pixels include NaN or infinite values")
+        low, high = float(pixels.min()), float(pixels.max())
+        if low < 0.0 or high > 1.0:
+            raise DatasetError(f"32-bit float pixels must lie in [0, 1], found {low:g}..{high:g}")
+    return pixels * np.float32(255.0 / HIGH_BIT_DEPTH_RANGES[image.mode])
 
 
 def require_dir(path: str | os.PathLike, what: str) -> Path:
@@ -71,8 +116,11 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
             if not binary:
                 img.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
                 img.load()
+                high_bit_depth_to_8bit_scale(img)
                 return size, None
             values = np.flatnonzero((img if img.mode == "L" else img.convert("L")).histogram())
+    except DatasetError as e:
+        return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, f"cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
     if len(values) > 2 or (len(values) == 2 and values[0] != 0):
@@ -90,7 +138,8 @@ def check_datalist(
     """Open every file of ``datalist`` once and report all problems found, by file, in one error.
 
     Checks, for every entry: the image key is present; each file exists, has a supported type and
-    decodes completely (no corrupt or truncated file); binary files (labels, field-of-view masks)
+    decodes completely (no corrupt or truncated file); images have pixels of a known range (see
+    `HIGH_BIT_DEPTH_RANGES`); binary files (labels, field-of-view masks)
     hold at most two grey values, one of them 0; binary files have their image's size; ids, where
     present, are unique. Files are read in parallel threads.
 
