@@ -8,7 +8,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["SettingError", "check_device", "check_positive_int", "check_training_settings"]
+__all__ = [
+    "SettingError",
+    "check_count",
+    "check_device",
+    "check_image_size",
+    "check_positive_int",
+    "check_training_settings",
+]
 
 
 class SettingError(ValueError):
@@ -28,6 +35,34 @@ def check_positive_int(value: Any, name: str, allow_none: bool = False) -> int |
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise SettingError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_count(value: Any, name: str) -> int:
+    """Return ``value`` when it is an integer >= 0 (a number of images, ...), else raise `SettingError`.
+
+    Args:
+        value: the value to check.
+        name: the setting or argument, for the message.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise SettingError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def check_image_size(size: Any, name: str = "image_size") -> tuple[int, int]:
+    """Return ``size`` as a (height, width) tuple of positive integers, else raise `SettingError`.
+
+    Args:
+        size: two integers >= 1.
+        name: the setting or argument, for the message.
+    """
+    try:
+        height, width = size
+    except (TypeError, ValueError):
+        raise SettingError(f"{name} must be two integers (height, width), got {size!r}") from None
+    check_positive_int(height, f"{name} height")
+    check_positive_int(width, f"{name} width")
+    return int(height), int(width)
 
 
 def check_device(device: str | torch.device, name: str = "device") -> torch.device:
