@@ -8,7 +8,7 @@ from monai.transforms import SaveImaged
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.transforms import LoadImage2Dd
+from monai_jattn.transforms import LoadImage2Dd, drive_eval_transforms, isic2017_eval_transforms
 
 
 @pytest.fixture
@@ -166,3 +166,16 @@ def test_image_of_unknown_range_is_refused_naming_the_file(tmp_path, pixels, mes
     Image.fromarray(pixels).save(path)
     with pytest.raises(DatasetError, match=f"{path}: {message}"):
         LoadImage2Dd("image")({"image": str(path)})
+
+
+@pytest.mark.parametrize("pipeline", ["drive", "isic2017"])
+def test_pipelines_read_a_16_bit_image_as_its_8_bit_equivalent(tmp_path, pipeline):
+    eight = np.random.default_rng(2).integers(0, 256, (40, 48), dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "eight.png")
+    Image.fromarray(eight.astype(np.uint16) * 257).save(tmp_path / "sixteen.png")  # 255 * 257 = 65535
+    if pipeline == "drive":
+        transforms = drive_eval_transforms(with_label=False, with_mask=False)
+    else:
+        transforms = isic2017_eval_transforms(train_size=(32, 32), with_label=False)
+    expected = transforms({"image": str(tmp_path / "eight.png")})["image"]
+    torch.testing.assert_close(transforms({"image": str(tmp_path / "sixteen.png")})["image"], expected)
