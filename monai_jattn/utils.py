@@ -15,7 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WriteError", "describe_write_error", "write_atomic", "write_text_atomic", "write_json_atomic", "save_image_atomic", "save_figure_atomic"]
+__all__ = [
+    "WriteError",
+    "describe_write_error",
+    "write_atomic",
+    "write_text_atomic",
+    "write_json_atomic",
+    "save_image_atomic",
+    "save_figure_atomic",
+]
 
 
 class WriteError(OSError, RuntimeError):

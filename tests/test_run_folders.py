@@ -68,7 +68,8 @@ def test_a_second_run_on_the_same_ckpt_dir_is_refused_with_the_holders_pid(tmp_p
     try:
         (tmp_path / "models").mkdir()
         RunLock(tmp_path / "models").path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
-        with pytest.raises(RunLockError, match=f"ckpt_dir {tmp_path / 'models'} is in use by another run \\(PID {holder.pid}"):
+        in_use = f"ckpt_dir {tmp_path / 'models'} is in use by another run \\(PID {holder.pid}"
+        with pytest.raises(RunLockError, match=in_use):
             prepare_training(tmp_path / "models", tmp_path / "eval")
     finally:
         holder.kill()
@@ -91,9 +92,10 @@ def test_unwritable_folder_is_found_at_the_start_with_the_setting_named(tmp_path
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
-    with pytest.raises(WriteError, match=f"ckpt_dir {tmp_path / 'models'}: cannot write there: the file system is read-only"):
+    read_only_message = "cannot write there: the file system is read-only"
+    with pytest.raises(WriteError, match=f"ckpt_dir {tmp_path / 'models'}: {read_only_message}"):
         prepare_training(tmp_path / "models", tmp_path / "eval")
-    with pytest.raises(WriteError, match=f"output_dir {tmp_path}: cannot write there: the file system is read-only"):
+    with pytest.raises(WriteError, match=f"output_dir {tmp_path}: {read_only_message}"):
         check_writable(tmp_path, "output_dir")
 
 

@@ -87,7 +87,8 @@ def write_datalist_json(sections: dict[str, list], out_path: str | os.PathLike, 
 
 
 def _int_type(check: Callable[[int, str], int]) -> Callable[[str], int]:
-    """An argparse type: an integer accepted by ``check`` (e.g. `check_count`), else argparse's error naming the option."""
+    """An argparse type: an integer that ``check`` (e.g. `check_count`) accepts, else argparse's error naming
+    the option."""
 
     def parse(text: str) -> int:
         try:
@@ -121,7 +122,11 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--test", type=_int_type(check_count), default=20 if kind == "drive" else 10)
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument(
-            "--size", type=_int_type(check_positive_int), nargs=2, metavar=("H", "W"), help="image size; default: realistic full size"
+            "--size",
+            type=_int_type(check_positive_int),
+            nargs=2,
+            metavar=("H", "W"),
+            help="image size; default: realistic full size",
         )
 
     datalist = commands.add_parser("datalist", help="write a MONAI Decathlon-style datalist JSON")
