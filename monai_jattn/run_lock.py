@@ -23,8 +23,8 @@ class RunLockError(RuntimeError):
 
 class RunLock:
     """
-    An exclusive lock on a folder: the file ``folder/lock_name``, created atomically (``O_EXCL``), holding the
-    holder's PID, host and process start time as JSON. `acquire` refuses a lock held by a live process; a lock
+    An exclusive lock on a folder: the file ``folder/lock_name``, created complete in one step (a hard
+    link), holding the holder's PID, host and process start time as JSON. `acquire` refuses a lock held by a live process; a lock
     left by a process that no longer exists (killed, crashed) is logged and taken over. The lock is released
     by `release`, on leaving a ``with`` block, or at interpreter exit.
 
@@ -49,27 +49,22 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = {"pid": os.getpid(), "host": socket.gethostname(), "start": _start_time(os.getpid())}
         for _ in range(3):  # a stale lock is removed and the creation retried
-            try:
-                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if holder is not None and _alive(holder):
-                    raise RunLockError(
-                        f"{self.what} {self.path.parent} is in use by another run (PID {holder.get('pid')} on "
-                        f"{holder.get('host')}, lock file {self.path}); wait for it to end, stop it, or choose "
-                        f"another {self.what}"
-                    ) from None
-                logger.warning(
-                    "%s: removing a stale lock of a run that no longer exists (%s)", self.path, holder or "unreadable"
+            if self._create(json.dumps(me)):
+                self.held = True
+                _HELD.append(self)
+                atexit.register(self.release)
+                return self
+            holder = self._holder()
+            if holder is not None and _alive(holder):
+                raise RunLockError(
+                    f"{self.what} {self.path.parent} is in use by another run (PID {holder.get('pid')} on "
+                    f"{holder.get('host')}, lock file {self.path}); wait for it to end, stop it, or choose "
+                    f"another {self.what}"
                 )
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(handle, "w") as f:
-                json.dump(me, f)
-            self.held = True
-            _HELD.append(self)
-            atexit.register(self.release)
-            return self
+            logger.warning(
+                "%s: removing a stale lock of a run that no longer exists (%s)", self.path, holder or "unreadable"
+            )
+            self.path.unlink(missing_ok=True)
         raise RunLockError(f"{self.path}: could not take the lock of {self.what} {self.path.parent}")
 
     def release(self) -> None:
@@ -86,11 +81,24 @@ class RunLock:
     def __exit__(self, *exc_info: object) -> None:
         self.release()
 
+    def _create(self, content: str) -> bool:
+        """Create the lock file with ``content`` in one step (a hard link of a complete temporary file), so that
+        no other process ever reads it half-written; False when it exists."""
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        temp.write_text(content)
+        try:
+            os.link(temp, self.path)
+        except FileExistsError:
+            return False
+        finally:
+            temp.unlink()
+        return True
+
     def _holder(self) -> dict | None:
         try:
             holder = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            return None  # removed meanwhile, or half-written by a process killed while writing it
+            return None  # removed meanwhile, or not a lock file of this class
         return holder if isinstance(holder, dict) else None
 
 
