@@ -90,6 +90,13 @@ class RunLock:
             os.link(temp, self.path)
         except FileExistsError:
             return False
+        except OSError:  # a file system without hard links: exclusive creation, then the content
+            try:
+                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                return False
+            with os.fdopen(handle, "w") as f:
+                f.write(content)
         finally:
             temp.unlink()
         return True

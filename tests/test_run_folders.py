@@ -109,3 +109,15 @@ def test_evaluation_starts_with_a_clean_predictions_folder(tmp_path):
     assert (moved / "predictions" / "old_mask.png").read_bytes() == b"old"
     assert (moved / "metrics_summary.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([moved.name, "training_curve.json"])
+
+
+def test_lock_works_on_a_file_system_without_hard_links(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with RunLock(tmp_path, "ckpt_dir") as lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+        with pytest.raises(RunLockError, match=f"PID {os.getpid()}"):
+            RunLock(tmp_path, "ckpt_dir").acquire()  # a second run (here: the same process) is refused
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
