@@ -1,18 +1,62 @@
 """Atomic writes for every file the package produces: an output is either absent, the old version, or complete.
 
-A crash or an error while writing never leaves a half-written image, checkpoint, table or figure behind.
+A crash or an error while writing never leaves a half-written image, checkpoint, table or figure behind, and a
+failed write raises `WriteError`, which names the file and the cause in words (no space left, read-only, ...).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_atomic", "write_text_atomic", "write_json_atomic", "save_image_atomic", "save_figure_atomic"]
+__all__ = [
+    "WriteError",
+    "describe_write_error",
+    "write_atomic",
+    "write_text_atomic",
+    "write_json_atomic",
+    "save_image_atomic",
+    "save_figure_atomic",
+]
+
+
+class WriteError(OSError, RuntimeError):
+    """A file could not be written. The message names the file and the cause in words."""
+
+
+_WRITE_CAUSES = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied (the folder is read-only for this user)",
+    errno.EPERM: "permission denied (the folder is read-only for this user)",
+}
+_LOW_SPACE = 1 << 20  # bytes; less free space than this after a failed write means the disk is full
+
+
+def describe_write_error(error: BaseException, folder: str | os.PathLike) -> str:
+    """The cause of a failed write in words, e.g. ``"no space left on the device"``.
+
+    Args:
+        error: the exception raised while writing.
+        folder: the folder written to; a full disk is recognised by its free space when the writer
+            reported it in its own words (PyTorch's zip writer says "unexpected pos ...").
+    """
+    cause = _WRITE_CAUSES.get(getattr(error, "errno", None))
+    if cause:
+        return cause
+    try:
+        if shutil.disk_usage(folder).free < _LOW_SPACE:
+            return "no space left on the device"
+    except OSError:
+        pass
+    return f"{type(error).__name__}: {error}"
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
@@ -24,18 +68,29 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
 
     Returns:
         ``path`` as a ``Path``.
+
+    Raises:
+        WriteError: naming ``path`` and the cause, when the folder cannot be created or written to, or
+            ``write`` raises an `OSError` or `RuntimeError` (the old file, if any, is left as it was).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
+    temp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        os.close(handle)
         write(Path(temp_path))
         os.chmod(temp_path, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
         os.replace(temp_path, path)
-    except BaseException:
-        Path(temp_path).unlink(missing_ok=True)
-        raise
+    except BaseException as e:
+        if temp_path is not None:
+            Path(temp_path).unlink(missing_ok=True)
+        if isinstance(e, WriteError) or not isinstance(e, (OSError, RuntimeError)):
+            raise
+        cause, detail = describe_write_error(e, path.parent), f"{type(e).__name__}: {e}"
+        error = WriteError(f"{path}: could not be written: {cause}" + (f" ({detail})" if cause != detail else ""))
+        error.errno = getattr(e, "errno", None)
+        raise error from None
     return path
 
 

@@ -8,7 +8,9 @@
 #   5. run inference on the test images (probability, mask and overlay PNGs);
 #   6. print the Dice of constant predictions (all background, all vessel) for comparison.
 #
-# Everything is left in outputs/demo/ (DEMO_OUT). Settings, all optional:
+# Everything is left in outputs/demo/ (DEMO_OUT), a folder the demo makes and marks with a file
+# .monai_jattn_demo: a rerun replaces only a folder that holds this marker (or an empty one), and
+# stops without deleting anything when DEMO_OUT names any other existing folder. Settings, all optional:
 #   DEMO_MINUTES=4          training budget in minutes
 #   DEMO_VAL_INTERVAL=50    iterations between validations (the best model is chosen at these)
 #   DEMO_NETWORK="..."      bundle overrides for the network; default: a narrower DenseUNet-JA that learns
@@ -16,12 +18,26 @@
 #   DEMO_DEVICE=cpu         set to cuda to train on a GPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+OUT="${DEMO_OUT:-outputs/demo}"
+MARKER=".monai_jattn_demo"
+if [ -e "$OUT" ] || [ -L "$OUT" ]; then
+  if [ -d "$OUT" ] && [ ! -L "$OUT" ] && [ -f "$OUT/$MARKER" ]; then
+    rm -rf -- "$OUT"  # an earlier demo's folder
+  elif [ ! -d "$OUT" ] || [ -L "$OUT" ] || [ -n "$(ls -A -- "$OUT")" ]; then
+    echo "[demo] error: DEMO_OUT=$OUT exists and was not made by the demo (no $MARKER inside);" \
+         "nothing was deleted. Choose another DEMO_OUT, or move that folder away yourself." >&2
+    exit 1
+  fi
+fi
+mkdir -p -- "$OUT"
+touch -- "$OUT/$MARKER"
+
 source scripts/setup_env.sh
 
 MINUTES="${DEMO_MINUTES:-4}"
 VAL_INTERVAL="${DEMO_VAL_INTERVAL:-50}"
 DEVICE="${DEMO_DEVICE:-cpu}"
-OUT="${DEMO_OUT:-outputs/demo}"
 NETWORK="${DEMO_NETWORK---network_def#init_features 16 --network_def#growth_rate 8 --network_def#block_layers [2,2,3,4,4] --network_def#decoder_features [16,32,48,64] --network_def#pwa_hidden_channels 16}"
 BUNDLE=bundles/drive_jattn_segmentation
 DATA="$OUT/data/DRIVE"
@@ -29,7 +45,6 @@ read -r -a NETWORK_ARGS <<< "$NETWORK"
 COMMON=(--bundle_root "$BUNDLE" --dataset_dir "$DATA" --ckpt_dir "$OUT/models" --device "$DEVICE" --num_workers 0
         "${NETWORK_ARGS[@]}")
 
-rm -rf "$OUT"
 echo "[demo] 1/5 writing a synthetic DRIVE set to $DATA"
 python -m monai_jattn.data sample drive "$DATA" --train 20 --test 20 --seed 0
 

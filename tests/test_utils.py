@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 
 import pytest
 
-from monai_jattn.utils import write_atomic, write_json_atomic, write_text_atomic
+from monai_jattn.utils import WriteError, write_atomic, write_json_atomic, write_text_atomic
 
 
 def test_written_files_are_complete_and_get_the_usual_mode(tmp_path):
@@ -29,3 +31,27 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         write_atomic(path, broken)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.md"]
+
+
+@pytest.mark.parametrize(
+    "error, cause",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "no space left on the device"),
+        (OSError(errno.EROFS, "Read-only file system"), "the file system is read-only"),
+        (PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
+        (RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos 723008 vs 722920"), "no space"),
+    ],
+)
+def test_a_failed_write_names_the_file_and_the_cause(tmp_path, monkeypatch, error, cause):
+    path = write_text_atomic(tmp_path / "latest.pt", "old")
+    if isinstance(error, RuntimeError):  # PyTorch's own words for a full disk: recognised by the free space
+        monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(10**9, 10**9, 0))
+
+    def fail(temp_path):
+        temp_path.write_text("half")
+        raise error
+
+    with pytest.raises(WriteError, match=f"{path}: could not be written: {cause}"):
+        write_atomic(path, fail)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]

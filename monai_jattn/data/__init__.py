@@ -1,6 +1,6 @@
 """DRIVE and ISIC-2017 datalists, data checks, splits and synthetic sample datasets."""
 
-from .checks import SUPPORTED_SUFFIXES, DatasetError, check_datalist
+from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
 from .drive import drive_datalist
 from .folder import image_folder_datalist
 from .isic2017 import isic2017_datalist
@@ -13,6 +13,7 @@ __all__ = [
     "CachedPatchLoader",
     "SUPPORTED_SUFFIXES",
     "DatasetError",
+    "ReadableImages",
     "check_datalist",
     "drive_datalist",
     "image_folder_datalist",

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monai_jattn.data.checks import DatasetError, check_datalist
@@ -27,6 +27,7 @@ from monai_jattn.data.isic2017 import ISIC2017_FOLDERS, isic2017_datalist
 from monai_jattn.data.sample_drive import write_drive_sample
 from monai_jattn.data.sample_isic2017 import write_isic2017_sample
 from monai_jattn.data.split import split_train_val
+from monai_jattn.settings import SettingError, check_count, check_positive_int
 
 __all__ = ["dataset_sections", "write_datalist_json", "main"]
 
@@ -85,6 +86,23 @@ def write_datalist_json(sections: dict[str, list], out_path: str | os.PathLike, 
     return write_text_atomic(out_path, json.dumps(content, indent=2) + "\n")
 
 
+def _int_type(check: Callable[[int, str], int]) -> Callable[[str], int]:
+    """An argparse type: an integer that ``check`` (e.g. `check_count`) accepts, else argparse's error naming
+    the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        try:
+            return check(value, "the value")
+        except SettingError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m monai_jattn.data", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,17 +112,21 @@ def _parser() -> argparse.ArgumentParser:
     for kind in ("drive", "isic2017"):
         sub = sample_kinds.add_parser(kind)
         sub.add_argument("out", help="the dataset folder to write")
-        sub.add_argument("--train", type=int, default=20)
+        sub.add_argument("--train", type=_int_type(check_count), default=20)
         if kind == "isic2017":
-            sub.add_argument("--val", type=int, default=5)
+            sub.add_argument("--val", type=_int_type(check_count), default=5)
         else:
             sub.add_argument(
                 "--no-test-labels", action="store_true", help="omit test/1st_manual, like current downloads"
             )
-        sub.add_argument("--test", type=int, default=20 if kind == "drive" else 10)
+        sub.add_argument("--test", type=_int_type(check_count), default=20 if kind == "drive" else 10)
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument(
-            "--size", type=int, nargs=2, metavar=("H", "W"), help="image size; default: realistic full size"
+            "--size",
+            type=_int_type(check_positive_int),
+            nargs=2,
+            metavar=("H", "W"),
+            help="image size; default: realistic full size",
         )
 
     datalist = commands.add_parser("datalist", help="write a MONAI Decathlon-style datalist JSON")

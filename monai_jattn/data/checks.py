@@ -6,6 +6,7 @@ corrupt or mismatched file fails in seconds with a message naming it, not after 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -15,10 +16,27 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["DatasetError", "SUPPORTED_SUFFIXES", "check_datalist", "check_suffix", "require_dir"]
+logger = logging.getLogger("monai_jattn.data")
+
+__all__ = [
+    "DatasetError",
+    "HIGH_BIT_DEPTH_RANGES",
+    "ReadableImages",
+    "SUPPORTED_SUFFIXES",
+    "check_datalist",
+    "check_suffix",
+    "high_bit_depth_to_8bit_scale",
+    "require_dir",
+]
 
 SUPPORTED_SUFFIXES = (".tif", ".tiff", ".gif", ".jpg", ".jpeg", ".png")
 """Image file types that the package reads (with PIL, through MONAI's ``PILReader``)."""
+
+HIGH_BIT_DEPTH_RANGES = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I;16N": 65535.0, "F": 1.0}
+"""The full-scale value of the single-channel PIL modes with more than 8 bits per pixel that the package reads:
+16-bit unsigned integers (0..65535) and 32-bit floats, which must hold values in [0, 1]. Images in these modes are
+scaled to the 0..255 range of 8-bit images; 8-bit modes (``"L"``, ``"RGB"``, ``"P"``, ...) are read as they are and
+32-bit integer images (mode ``"I"``, no documented range) are refused."""
 
 
 class DatasetError(ValueError):
@@ -38,6 +56,37 @@ def check_suffix(path: str | os.PathLike) -> None:
     problem = _suffix_problem(path)
     if problem:
         raise DatasetError(f"{path}: {problem}")
+
+
+def high_bit_depth_to_8bit_scale(image: Image.Image) -> np.ndarray | None:
+    """The pixels of a single-channel image with more than 8 bits per pixel, scaled to 0..255 (float32, H x W).
+
+    Args:
+        image: an open PIL image.
+
+    Returns:
+        None for images that PIL converts to 8-bit grey or RGB by itself (every mode except those of
+        `HIGH_BIT_DEPTH_RANGES` and ``"I"``); else the pixels divided by the mode's full-scale value, times 255.
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) for 32-bit integer images, and for
+            float images with values outside [0, 1] or not finite.
+    """
+    if image.mode == "I":
+        raise DatasetError(
+            "32-bit integer pixels (PIL mode 'I') have no documented range; save the image with 8 or 16 bits per "
+            "channel, or as 32-bit float in [0, 1]"
+        )
+    if image.mode not in HIGH_BIT_DEPTH_RANGES:
+        return None
+    pixels = np.asarray(image, dtype=np.float32)
+    if image.mode == "F":
+        if not np.isfinite(pixels).all():
+            raise DatasetError("32-bit float pixels include NaN or infinite values")
+        low, high = float(pixels.min()), float(pixels.max())
+        if low < 0.0 or high > 1.0:
+            raise DatasetError(f"32-bit float pixels must lie in [0, 1], found {low:g}..{high:g}")
+    return pixels * np.float32(255.0 / HIGH_BIT_DEPTH_RANGES[image.mode])
 
 
 def require_dir(path: str | os.PathLike, what: str) -> Path:
@@ -71,14 +120,64 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
             if not binary:
                 img.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
                 img.load()
+                high_bit_depth_to_8bit_scale(img)
                 return size, None
             values = np.flatnonzero((img if img.mode == "L" else img.convert("L")).histogram())
+    except DatasetError as e:
+        return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, f"cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
     if len(values) > 2 or (len(values) == 2 and values[0] != 0):
         shown = ", ".join(str(v) for v in values[:6]) + (", ..." if len(values) > 6 else "")
         return size, f"not binary: {len(values)} grey values ({shown}); expected 0 and one foreground value"
     return size, None
+
+
+def _datalist_problems(
+    datalist: Sequence[dict], image_key: str, binary_keys: Sequence[str], num_workers: int | None
+) -> tuple[dict[int, list[str]], list[str]]:
+    """Open every file of ``datalist`` once: the problems of each entry (by index), and those of the whole list."""
+    entry_problems: dict[int, list[str]] = {}
+    jobs: dict[str, bool] = {}
+    for index, entry in enumerate(datalist):
+        if not isinstance(entry, dict) or image_key not in entry:
+            entry_problems[index] = [f"entry {index} ({entry!r}): has no {image_key!r} key"]
+            continue
+        for key in (image_key, *binary_keys):
+            if key in entry:
+                jobs[str(entry[key])] = key != image_key
+    workers = num_workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = dict(zip(jobs, pool.map(_inspect_file, jobs, jobs.values())))
+    for index, entry in enumerate(datalist):
+        if index in entry_problems:
+            continue
+        problems = []
+        for key in (image_key, *binary_keys):
+            path = str(entry[key]) if key in entry else None
+            if path is not None and results[path][1]:
+                problems.append(f"{path}: {results[path][1]}")
+        image_size = results[str(entry[image_key])][0]
+        for key in binary_keys:
+            size = results[str(entry[key])][0] if key in entry else None
+            if image_size and size and size != image_size:
+                problems.append(
+                    f"{entry[key]}: {key} size {size[0]}x{size[1]} (WxH) differs from its image "
+                    f"{entry[image_key]} ({image_size[0]}x{image_size[1]})"
+                )
+        if problems:
+            entry_problems[index] = problems
+    ids = Counter(entry["id"] for entry in datalist if isinstance(entry, dict) and "id" in entry)
+    duplicates = sorted(i for i, count in ids.items() if count > 1)
+    list_problems = []
+    if duplicates:
+        list_problems.append(f"ids used by more than one entry (outputs would overwrite each other): {duplicates}")
+    return entry_problems, list_problems
+
+
+def _report(problems: Sequence[str], what: str) -> DatasetError:
+    problems = list(dict.fromkeys(problems))  # a file shared by several entries is reported once
+    return DatasetError(f"{len(problems)} problem(s) in {what}:\n  " + "\n  ".join(problems))
 
 
 def check_datalist(
@@ -90,7 +189,8 @@ def check_datalist(
     """Open every file of ``datalist`` once and report all problems found, by file, in one error.
 
     Checks, for every entry: the image key is present; each file exists, has a supported type and
-    decodes completely (no corrupt or truncated file); binary files (labels, field-of-view masks)
+    decodes completely (no corrupt or truncated file); images have pixels of a known range (see
+    `HIGH_BIT_DEPTH_RANGES`); binary files (labels, field-of-view masks)
     hold at most two grey values, one of them 0; binary files have their image's size; ids, where
     present, are unique. Files are read in parallel threads.
 
@@ -113,34 +213,59 @@ def check_datalist(
     """
     if len(datalist) == 0:
         raise DatasetError("the datalist is empty: no images were found")
-    problems: list[str] = []
-    jobs: dict[str, bool] = {}
-    for index, entry in enumerate(datalist):
-        if not isinstance(entry, dict) or image_key not in entry:
-            problems.append(f"entry {index} ({entry!r}): has no {image_key!r} key")
-            continue
-        for key in (image_key, *binary_keys):
-            if key in entry:
-                jobs[str(entry[key])] = key != image_key
-    workers = num_workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = dict(zip(jobs, pool.map(_inspect_file, jobs, jobs.values())))
-    problems += [f"{path}: {problem}" for path, (_, problem) in results.items() if problem]
-    for entry in datalist:
-        if not isinstance(entry, dict) or image_key not in entry:
-            continue
-        image_size = results[str(entry[image_key])][0]
-        for key in binary_keys:
-            size = results[str(entry[key])][0] if key in entry else None
-            if image_size and size and size != image_size:
-                problems.append(
-                    f"{entry[key]}: {key} size {size[0]}x{size[1]} (WxH) differs from its image "
-                    f"{entry[image_key]} ({image_size[0]}x{image_size[1]})"
-                )
-    ids = Counter(entry["id"] for entry in datalist if isinstance(entry, dict) and "id" in entry)
-    duplicates = sorted(i for i, count in ids.items() if count > 1)
-    if duplicates:
-        problems.append(f"ids used by more than one entry (outputs would overwrite each other): {duplicates}")
+    entry_problems, list_problems = _datalist_problems(datalist, image_key, binary_keys, num_workers)
+    problems = [p for index in sorted(entry_problems) for p in entry_problems[index]] + list_problems
     if problems:
-        raise DatasetError(f"{len(problems)} problem(s) in the datalist:\n  " + "\n  ".join(problems))
+        raise _report(problems, "the datalist")
     return datalist
+
+
+class ReadableImages:
+    """
+    The entries of a datalist whose files all read, for inference over a user's folder: one unreadable
+    file must not stop the others from being segmented. Every file is checked as by `check_datalist`
+    when this is created; each entry with a problem is left out and logged at once, naming the file,
+    and `raise_if_unreadable` (called after the readable ones are processed) raises one `DatasetError`
+    listing them all, so that the run ends with a non-zero exit status.
+
+    Args:
+        datalist: dicts as returned by `image_folder_datalist`.
+        image_key: the key of the image file in each entry.
+        binary_keys: keys of binary files (checked where an entry has them).
+        num_workers: threads that read files; default: the number of CPUs, at most 8.
+
+    Raises:
+        DatasetError: at once, when no entry is readable, or the datalist is empty or has duplicate ids.
+
+    Example::
+
+        images = ReadableImages(image_folder_datalist("my_photos"))
+        run_inference(images.datalist)
+        images.raise_if_unreadable()
+    """
+
+    def __init__(
+        self,
+        datalist: Sequence[dict],
+        image_key: str = "image",
+        binary_keys: Sequence[str] = ("label", "mask"),
+        num_workers: int | None = None,
+    ) -> None:
+        if len(datalist) == 0:
+            raise DatasetError("the datalist is empty: no images were found")
+        entry_problems, list_problems = _datalist_problems(datalist, image_key, binary_keys, num_workers)
+        if list_problems:
+            raise _report(list_problems, "the datalist")
+        self.problems = list(dict.fromkeys(p for index in sorted(entry_problems) for p in entry_problems[index]))
+        self.datalist = [entry for index, entry in enumerate(datalist) if index not in entry_problems]
+        if not self.datalist:
+            raise _report(self.problems, "the datalist, and no image is readable")
+        for problem in self.problems:
+            logger.error("skipping an unreadable file: %s", problem)
+
+    def raise_if_unreadable(self) -> None:
+        """Raise one `DatasetError` listing every file left out, if any."""
+        if self.problems:
+            raise _report(
+                self.problems, f"the datalist: these files were skipped, the other {len(self.datalist)} processed"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections import Counter
@@ -11,25 +12,44 @@ from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_di
 
 __all__ = ["image_folder_datalist"]
 
-_LABEL = re.compile(r".+_(manual\d|segmentation)", re.IGNORECASE)  # DRIVE labels, ISIC-2017 masks
-_SUPERPIXELS = re.compile(r".+_superpixels", re.IGNORECASE)  # ISIC-2017 superpixel files
-_FOV_MASK = re.compile(r"(.+)_mask", re.IGNORECASE)  # DRIVE field-of-view masks
+logger = logging.getLogger("monai_jattn.data")
+
+# names that mean something only in their official folders
+_DRIVE_LABEL = re.compile(r"\d+_manual\d", re.IGNORECASE)  # in 1st_manual/ or 2nd_manual/
+_DRIVE_LABEL_DIRS = ("1st_manual", "2nd_manual")
+_DRIVE_FOV_MASK = re.compile(r"(\d+_(?:training|test))_mask", re.IGNORECASE)  # mask/<stem>_mask.gif
+_ISIC_MASK = re.compile(r"ISIC_\d+_segmentation", re.IGNORECASE)  # in ISIC-2017_*_Part1_GroundTruth/
+_ISIC_SUPERPIXELS = re.compile(r"(ISIC_\d+)_superpixels", re.IGNORECASE)  # beside ISIC_nnnnnnn.jpg
 
 
-def _dataset_dir(path: Path, folder_name: str) -> Path:
-    """The folder that a DRIVE-style ``images``/``mask`` folder sits in, else the file's own folder."""
-    return path.parent.parent if path.parent.name.lower() == folder_name else path.parent
+def _official_role(path: Path) -> tuple[str, Path | None] | None:
+    """What ``path`` is in an official DRIVE or ISIC-2017 layout: ``("label", None)``, ``("superpixels",
+    None)`` or ``("mask", image)`` for a DRIVE field-of-view mask and its image; None for an image to segment."""
+    folder, stem = path.parent.name.lower(), path.stem
+    if folder in _DRIVE_LABEL_DIRS and _DRIVE_LABEL.fullmatch(stem):
+        return "DRIVE vessel label", None
+    fov = _DRIVE_FOV_MASK.fullmatch(stem)
+    if folder == "mask" and fov:
+        return "DRIVE field-of-view mask", path.parent.parent / "images" / f"{fov.group(1)}.tif"
+    if folder.startswith("isic-2017_") and folder.endswith("_groundtruth") and _ISIC_MASK.fullmatch(stem):
+        return "ISIC-2017 ground-truth mask", None
+    superpixels = _ISIC_SUPERPIXELS.fullmatch(stem)
+    if superpixels and (path.parent / f"{superpixels.group(1)}.jpg").is_file():
+        return "ISIC-2017 superpixel file", None
+    return None
 
 
 def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
     ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
-    ``.png`` images, or a DRIVE or ISIC-2017 folder in the official layout. The official naming
-    tells which files are not images to segment: DRIVE labels (``*_manual1.gif``, ``*_manual2.gif``),
-    ISIC-2017 masks (``*_segmentation.png``) and superpixel files (``*_superpixels.png``) are skipped;
-    a DRIVE FOV mask (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``, or ``<stem>_mask.*``
-    beside the image) is attached to its image as ``"mask"``. Hidden files are ignored.
+    ``.png`` images, or a DRIVE or ISIC-2017 folder in the official layout. Every image file is
+    listed, whatever its name, except the files that an official layout marks as not images to
+    segment: DRIVE labels (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``),
+    ISIC-2017 masks (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``) and superpixel
+    files (``ISIC_<n>_superpixels.png`` beside ``ISIC_<n>.jpg``); a DRIVE FOV mask
+    (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``) is attached to its image as ``"mask"``.
+    Every file that is not listed (those, hidden files, other file types) is logged with the reason.
 
     Args:
         root: the folder to search.
@@ -43,22 +63,21 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
         DatasetError: ``root`` is not a folder, or holds no image.
     """
     root = require_dir(root, "images")
-    files = sorted(
-        path
-        for path in root.rglob("*")
-        if path.suffix.lower() in SUPPORTED_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
     masks, images = {}, []
-    for path in files:
-        if _LABEL.fullmatch(path.stem) or _SUPERPIXELS.fullmatch(path.stem):
-            continue
-        mask_match = _FOV_MASK.fullmatch(path.stem)
-        if mask_match:
-            masks[(_dataset_dir(path, "mask"), mask_match.group(1))] = path
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            logger.info("skipping %s: hidden file", path)
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            logger.info("skipping %s: not an image file (%s)", path, ", ".join(SUPPORTED_SUFFIXES))
         else:
-            images.append(path)
+            role = _official_role(path)
+            if role is None:
+                images.append(path)
+            elif role[1] is not None and role[1].is_file():
+                masks[role[1]] = path
+                logger.info("using %s as the %s of %s", path, role[0], role[1])
+            else:
+                logger.info("skipping %s: %s%s", path, role[0], f" of a missing image {role[1]}" if role[1] else "")
     if not images:
         raise DatasetError(f"{root}: no images found (looked for {', '.join(SUPPORTED_SUFFIXES)} files)")
     seen: Counter = Counter()
@@ -71,7 +90,7 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
             image_id, suffix = f"{path.stem}_{suffix}", suffix + 1
         used.add(image_id)
         entry = {"image": str(path), "id": image_id}
-        mask = masks.get((_dataset_dir(path, "images"), path.stem))
+        mask = masks.get(path)
         if mask is not None:
             entry["mask"] = str(mask)
         datalist.append(entry)

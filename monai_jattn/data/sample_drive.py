@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from monai_jattn.settings import check_count, check_image_size
 from monai_jattn.utils import save_image_atomic
 
 __all__ = ["DRIVE_IMAGE_SIZE", "smooth_noise", "synthesize_fundus", "write_drive_sample"]
@@ -189,6 +190,9 @@ def write_drive_sample(
     Returns:
         ``out_dir`` as a `Path`.
 
+    Raises:
+        SettingError: a negative count, or a size that is not two positive integers.
+
     Examples::
 
         >>> root = write_drive_sample("/tmp/DRIVE", num_train=4, num_test=2, image_size=(96, 96))
@@ -196,7 +200,8 @@ def write_drive_sample(
         4
     """
     out_dir = Path(out_dir)
-    size = tuple(image_size) if image_size is not None else DRIVE_IMAGE_SIZE
+    num_train, num_test = check_count(num_train, "num_train"), check_count(num_test, "num_test")
+    size = check_image_size(image_size) if image_size is not None else DRIVE_IMAGE_SIZE
     for split, split_index, count, first in (("training", 0, num_train, 21), ("test", 1, num_test, 1)):
         for k in range(count):
             rgb, vessels, second, fov = synthesize_fundus(np.random.default_rng((seed, split_index, k)), size)

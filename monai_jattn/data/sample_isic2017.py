@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from monai_jattn.settings import check_count, check_image_size
 from monai_jattn.utils import save_image_atomic, write_text_atomic
 from monai_jattn.data.isic2017 import ISIC2017_FOLDERS
 from monai_jattn.data.sample_drive import smooth_noise
@@ -158,9 +159,17 @@ def write_isic2017_sample(
 
     Returns:
         ``out_dir`` as a `Path`.
+
+    Raises:
+        SettingError: a negative count, or a size that is not two positive integers.
     """
     out_dir = Path(out_dir)
-    counts = {"training": num_train, "validation": num_val, "test": num_test}
+    counts = {
+        "training": check_count(num_train, "num_train"),
+        "validation": check_count(num_val, "num_val"),
+        "test": check_count(num_test, "num_test"),
+    }
+    image_size = check_image_size(image_size) if image_size is not None else None
     ids = np.random.default_rng(seed).choice(16072, sum(counts.values()), replace=False)
     start = 0
     for split, count in counts.items():

@@ -155,8 +155,9 @@ def _run_one(
         progress.set_postfix_str(f"{variant.name} seed {settings['seed']}: {stage}")
         start = time.perf_counter()
         if stage == "train":
-            resume = (run_dir / "models" / "latest.pt").exists()
-            run_bundle(bundle_dir, ["train.json"], "train", {**common, "output_dir": str(run_dir / "train"), "resume": resume})
+            resume = (run_dir / "models" / "latest.pt").exists()  # else the run's own files of a killed start go aside
+            train = {**common, "output_dir": str(run_dir / "train"), "resume": resume, "overwrite": not resume}
+            run_bundle(bundle_dir, ["train.json"], "train", train)
         else:
             run_bundle(bundle_dir, ["train.json", "evaluate.json"], "eval", {**common, "output_dir": str(run_dir / "eval")})
         seconds[stage] = time.perf_counter() - start

@@ -4,12 +4,14 @@ fixed name, and a best-model saver whose tracking of the best score can be part 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
+from ignite.handlers import DiskSaver
 from monai.handlers import CheckpointSaver
 
 from monai_jattn.utils import write_atomic
@@ -86,7 +88,10 @@ class ResumableCheckpointSaver(CheckpointSaver):
     the key-metric tracking (the best scores so far and their files) can then be saved with the
     training state, e.g. by `LatestCheckpointSaver`, and restored by `CheckpointLoader` on resume,
     so that a resumed run replaces the best model (``key_metric_filename``) only with a better one.
-    All arguments are `CheckpointSaver`'s.
+    Every file is written atomically (`monai_jattn.utils.write_atomic`): a new best model replaces the
+    old one in one step, so a run killed while saving leaves the previous best model, never a
+    half-written one (MONAI's saver deletes the old file, then writes the new one in place), and a
+    failed save names the file and the cause. All arguments are `CheckpointSaver`'s.
 
     Example::
 
@@ -95,11 +100,35 @@ class ResumableCheckpointSaver(CheckpointSaver):
         LatestCheckpointSaver("models", {"network": net, "trainer": trainer, "best_model_saver": best}).attach(trainer)
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for checkpoint in (self._final_checkpoint, self._key_metric_checkpoint, self._interval_checkpoint):
+            if checkpoint is not None:
+                checkpoint.save_handler = _AtomicDiskSaver(self.save_dir, checkpoint.save_handler.filename)
+
     def state_dict(self) -> dict:
         """The key-metric tracking state (empty when ``save_key_metric`` is False)."""
         if self._key_metric_checkpoint is None:
             return {}
         return dict(self._key_metric_checkpoint.state_dict())
+
+
+class _AtomicDiskSaver(DiskSaver):
+    """Ignite's `DiskSaver` writing with `write_atomic`, optionally under one fixed filename (as MONAI's)."""
+
+    def __init__(self, dirname: str | os.PathLike, filename: str | None = None) -> None:
+        super().__init__(dirname=dirname, require_empty=False, atomic=True)
+        self.filename = filename
+
+    def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
+        super().__call__(checkpoint, self.filename or filename, metadata)
+
+    def _save_func(self, checkpoint: Mapping, path: Path, func: Callable) -> None:
+        write_atomic(path, lambda tmp: func(checkpoint, tmp, **self.kwargs))
+
+    def remove(self, filename: str) -> None:
+        if self.filename is None:  # a fixed file is replaced by the next save, never deleted first
+            super().remove(filename)
 
 
 def _unwrap(obj: Any) -> Any:

@@ -13,13 +13,17 @@ from monai.transforms import LoadImage, MapTransform
 from monai.utils import ensure_tuple
 from PIL import Image
 
-from monai_jattn.data.checks import DatasetError, check_suffix
+from monai_jattn.data.checks import DatasetError, check_suffix, high_bit_depth_to_8bit_scale
 
 __all__ = ["LoadImage2Dd"]
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """PIL converter: any mode (grey, palette, RGBA, ...) to 3-channel RGB."""
+    """PIL converter: any 8-bit mode (grey, palette, RGBA, ...) to 3-channel RGB; 16-bit and float grey
+    images to one float channel on the 0..255 scale (`LoadImage2Dd.load` repeats it to three)."""
+    scaled = high_bit_depth_to_8bit_scale(image)
+    if scaled is not None:
+        return Image.fromarray(scaled, mode="F")
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
@@ -31,7 +35,9 @@ def _to_grey(image: Image.Image) -> Image.Image:
 class LoadImage2Dd(MapTransform):
     """Load 2D image files with MONAI's `LoadImage` and `PILReader`, channel first, with metadata.
 
-    Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode;
+    Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode and bit
+    depth: 16-bit images are scaled by 255/65535 and 32-bit float images, which must hold values in
+    [0, 1], by 255 (see `monai_jattn.data.checks.HIGH_BIT_DEPTH_RANGES`); other images are refused;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
     ``> 0`` after converting through the palette, so GIFs that open in palette mode "P" are read
     right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
@@ -44,8 +50,8 @@ class LoadImage2Dd(MapTransform):
         allow_missing_keys: do not raise when a key is absent from the data.
 
     Raises:
-        DatasetError: naming the file, when it does not exist, has an unsupported type, or is
-            corrupt or truncated.
+        DatasetError: naming the file, when it does not exist, has an unsupported type or bit
+            depth, or is corrupt or truncated.
 
     Examples::
 
@@ -74,11 +80,15 @@ class LoadImage2Dd(MapTransform):
             raise DatasetError(f"{filename}: file not found")
         try:
             image = self._loader(filename, reader=self._grey_reader if binary else self._rgb_reader)
+        except DatasetError as e:  # a bit depth the package does not read
+            raise DatasetError(f"{filename}: {e}") from None
         except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
             raise DatasetError(
                 f"{filename}: cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
             ) from e
-        return (image > 0).float() if binary else image
+        if binary:
+            return (image > 0).float()
+        return image if image.shape[0] == 3 else image.repeat(3, *([1] * (image.ndim - 1)))
 
     def __call__(self, data: Mapping[Hashable, str]) -> dict:
         d = dict(data)

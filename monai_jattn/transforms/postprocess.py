@@ -11,9 +11,10 @@ import torch
 from monai.config import KeysCollection
 from monai.data import PILWriter
 from monai.data.meta_tensor import MetaTensor
-from monai.transforms import LabelToContour, LoadImage, MapTransform, Transform
+from monai.transforms import LabelToContour, MapTransform, Transform
 from monai.visualize import blend_images
 
+from monai_jattn.transforms.io import LoadImage2Dd
 from monai_jattn.utils import write_atomic
 
 __all__ = ["MaskedPixelsd", "SaveSegmentationPNGd"]
@@ -113,9 +114,7 @@ class SaveSegmentationPNGd(Transform):
         self.overlay = overlay
         self.alpha = alpha
         self.cmap = cmap
-        self._load_rgb = LoadImage(
-            reader="PILReader", image_only=True, ensure_channel_first=True, converter=lambda im: im.convert("RGB")
-        )
+        self._loader = LoadImage2Dd(image_key)
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> Mapping[Hashable, torch.Tensor]:
         for key in (self.prob_key, self.pred_key, self.id_key, self.image_key):
@@ -130,7 +129,7 @@ class SaveSegmentationPNGd(Transform):
         if not isinstance(image, MetaTensor) or "filename_or_obj" not in image.meta:
             raise ValueError(f"'{self.image_key}' does not name the file it was loaded from; cannot draw the overlay.")
         source = str(image.meta["filename_or_obj"])
-        original = self._load_rgb(source) / 255.0
+        original = self._loader.load(source) / 255.0  # at any bit depth, as the network saw it
         if tuple(original.shape[1:]) != tuple(pred.shape[1:]) or prob.shape != pred.shape:
             raise ValueError(
                 f"{source}: prediction shapes {tuple(prob.shape)} / {tuple(pred.shape)} do not match the original "

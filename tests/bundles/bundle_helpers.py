@@ -59,8 +59,11 @@ def cli_args(overrides: dict) -> list[str]:
     return args
 
 
-def run_cli(args: list[str], cwd: Path = REPO, timeout: int = 300, **popen) -> subprocess.CompletedProcess:
-    """Run ``python -m <args>`` like a user, CPU only; fails the test with the output on error."""
+def run_cli(
+    args: list[str], cwd: Path = REPO, timeout: int = 300, expect_failure: bool = False, **popen
+) -> subprocess.CompletedProcess:
+    """Run ``python -m <args>`` like a user, CPU only; fails the test with the output on error (or, with
+    ``expect_failure``, when the command succeeds)."""
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
     result = subprocess.run(
         [sys.executable, "-m", *args],
@@ -72,7 +75,10 @@ def run_cli(args: list[str], cwd: Path = REPO, timeout: int = 300, **popen) -> s
         timeout=timeout,
         **popen,
     )
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-20000:]}"
+    if expect_failure:
+        assert result.returncode != 0, f"{' '.join(args)} succeeded:\n{result.stdout[-3000:]}"
+    else:
+        assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-20000:]}"
     return result
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +33,9 @@ from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
 from monai_jattn.data import drive_datalist, write_drive_sample
+from monai_jattn.handlers import CheckpointError
+from monai_jattn.run_folders import RunFolderError
+from monai_jattn.settings import SettingError
 
 CONFIGS = configs("drive_jattn_segmentation")
 TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
@@ -72,8 +77,21 @@ def test_training_writes_checkpoints_and_curve(trained):
 @pytest.fixture(scope="module")
 def evaluated(dataset, trained):
     """Evaluation inside the FOV, keeping the probabilities and labels the metrics saw."""
+    stale = trained / "eval" / "predictions" / "99_test_mask.png"  # left by an earlier, interrupted evaluation
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
     outputs = run_workflow([TRAIN, EVALUATE], collect_keys=("prob", "label"), **settings(dataset, trained))
     return trained / "eval", outputs
+
+
+def test_evaluation_writes_into_a_clean_predictions_folder(dataset, evaluated):
+    out_dir = evaluated[0]
+    ids = [e["id"] for e in drive_datalist(dataset, "test")]
+    assert sorted(p.name for p in (out_dir / "predictions").iterdir()) == sorted(
+        f"{i}_{s}.png" for i in ids for s in ("prob", "mask", "overlay")
+    )
+    (moved,) = out_dir.glob("replaced-*")  # the earlier evaluation's files, moved aside, not deleted
+    assert (moved / "predictions" / "99_test_mask.png").read_bytes() == b"stale"
 
 
 def test_evaluation_inside_fov_equals_numpy(dataset, evaluated):
@@ -162,6 +180,83 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
     assert not read_png(out / f"{test[0]['id']}_prob.png")[~fov].any()
 
 
+def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreadable(dataset, trained, tmp_path):
+    images = tmp_path / "mine"
+    images.mkdir()
+    source = drive_datalist(dataset, "test")[0]["image"]
+    names = ("eye.tif", "eye_mask.tif", "scan_segmentation.tif", "x_superpixels.tif", "21_manual2.tif")
+    for name in names:  # the official layouts' names mean nothing in a plain folder
+        (images / name).write_bytes(Path(source).read_bytes())
+    (images / "broken.png").write_bytes(b"not a png")
+    (images / "cut.tif").write_bytes(Path(source).read_bytes()[:300])
+    out = tmp_path / "out"
+    result = run_cli(
+        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
+        + cli_args(settings(dataset, trained, dataset_dir=str(images), output_dir=str(out))),
+        expect_failure=True,
+    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{Path(n).stem}_{s}.png" for n in names for s in ("prob", "mask", "overlay")
+    )
+    assert "2 problem(s) in the datalist: these files were skipped, the other 5 processed" in result.stderr
+    assert f"{images / 'broken.png'}: cannot read the image" in result.stderr
+    assert f"{images / 'cut.tif'}: cannot read the image" in result.stderr
+
+
+def test_inference_with_a_corrupt_checkpoint_names_it(dataset, tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "model.pt").write_bytes(b"garbage" * 100)
+    result = run_cli(
+        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
+        + cli_args(settings(dataset, tmp_path, dataset_dir=str(dataset / "test"))),
+        expect_failure=True,
+    )
+    path = tmp_path / "models" / "model.pt"
+    assert f"CheckpointError: {path}: the checkpoint is corrupt: not a PyTorch checkpoint" in result.stderr
+    assert "weights_only" not in result.stderr  # not even in a chained traceback of torch's own message
+
+
+def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
+    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
+    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
+        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
+    assert isinstance(info.value.__cause__, RunFolderError)
+    message = str(info.value.__cause__)
+    assert f"ckpt_dir {trained / 'models'}" in message and "latest.pt, model.pt" in message
+    assert "--resume True" in message and "--overwrite True" in message
+    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before  # nothing lost
+    assert not (trained / "models" / "run.lock").exists()
+
+
+def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
+    shutil.copytree(trained / "models", tmp_path / "models")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "models").glob("*.pt")}
+    run_workflow([TRAIN], **settings(dataset, tmp_path, max_iterations=2, val_interval=2, overwrite=True))
+    (moved,) = (tmp_path / "models").glob("replaced-*")
+    assert {p.name: p.read_bytes() for p in moved.glob("*.pt")} == before
+    assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 2  # the new run's
+    assert not (tmp_path / "models" / "run.lock").exists()  # released at the end
+
+
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("max_iterations", 0, "max_iterations must be a positive integer, got 0"),
+        ("max_iterations", -5, "max_iterations must be a positive integer, got -5"),
+        ("val_interval", 0, "val_interval must be a positive integer, got 0"),
+        ("batch_size", 0, "batch_size must be a positive integer, got 0"),
+        ("device", "cuda", "device 'cuda': this machine has no usable CUDA GPU; use --device cpu"),
+    ],
+)
+def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, setting, value, message):
+    if setting == "device" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
+        run_workflow([TRAIN], **settings(dataset, tmp_path, **{setting: value}))
+    assert isinstance(info.value.__cause__, SettingError) and str(info.value.__cause__) == message
+    assert not (tmp_path / "models").exists()  # stopped before touching any folder
+
+
 def test_bundle_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path), n=4)
 
@@ -219,3 +314,5 @@ def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path)
     assert resumed["best_model_saver"]["_saved"]
     assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
     assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["latest.pt", "model.pt"]  # lock released
+

@@ -26,7 +26,8 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
-from monai_jattn.data import isic2017_datalist, write_isic2017_sample
+from monai_jattn.data import DatasetError, isic2017_datalist, write_isic2017_sample
+from monai_jattn.run_folders import RunFolderError
 
 CONFIGS = configs("isic2017_jattn_segmentation")
 TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
@@ -108,6 +109,33 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
         assert prob.shape == mask.shape == size and set(np.unique(mask)) <= {0, 255}
         assert np.array_equal(mask > 0, prob >= 128)
         assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
+
+
+def test_inference_segments_16_bit_and_oddly_named_images_and_names_the_unreadable(dataset, trained, tmp_path):
+    images = tmp_path / "mine"
+    images.mkdir()
+    with Image.open(isic2017_datalist(dataset, "test")[0]["image"]) as image:
+        grey = np.asarray(image.convert("L"))
+    Image.fromarray(grey.astype(np.uint16) * 257).save(images / "lesion_segmentation.png")  # 16-bit grey PNG
+    Image.fromarray(grey).save(images / "ISIC_0000001_superpixels.png")  # no ISIC_0000001.jpg beside it: an image
+    (images / "empty.jpg").write_bytes(b"")
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to evaluate ...", caused by ours
+        run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(out)))
+    assert isinstance(info.value.__cause__, DatasetError)
+    assert f"{images / 'empty.jpg'}: cannot read the image" in str(info.value.__cause__)
+    stems = ("lesion_segmentation", "ISIC_0000001_superpixels")
+    expected = [f"{i}_{s}.png" for i in stems for s in ("prob", "mask", "overlay")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(expected)  # every readable image was written
+
+
+def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
+    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
+    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
+        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
+    assert isinstance(info.value.__cause__, RunFolderError)
+    assert f"ckpt_dir {trained / 'models'} already holds checkpoints" in str(info.value.__cause__)
+    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before
 
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):

@@ -137,3 +137,14 @@ def test_all_problems_are_reported_in_one_error(drive, isic):
     assert any(drive[0]["label"] in line and "not found" in line for line in lines)
     assert any(drive[1]["image"] in line and "cannot read" in line for line in lines)
     assert any(drive[2]["mask"] in line and "differs" in line for line in lines)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_images_pass_and_float_images_out_of_range_are_named(tmp_path, suffix):
+    deep = tmp_path / f"deep{suffix}"
+    Image.fromarray(np.linspace(0, 65535, 48 * 40).astype(np.uint16).reshape(48, 40)).save(deep)
+    odd = tmp_path / "odd.tif"
+    Image.fromarray(np.full((48, 40), -2.0, np.float32)).save(odd)
+    assert check_datalist([{"image": str(deep)}]) == [{"image": str(deep)}]
+    with pytest.raises(DatasetError, match=rf"{odd}: 32-bit float pixels must lie in \[0, 1\], found -2..-2"):
+        check_datalist([{"image": str(deep)}, {"image": str(odd)}])

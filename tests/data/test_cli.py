@@ -124,3 +124,20 @@ def test_an_absent_split_is_a_warning_a_broken_one_an_error(drive_root, tmp_path
     (root / "training" / "mask" / "21_training_mask.gif").unlink()
     assert main(["datalist", "drive", str(root), str(tmp_path / "broken.json")]) == 1
     assert not (tmp_path / "broken.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["drive", "--train", "-1"], "argument --train: the value must be an integer >= 0, got -1"),
+        (["isic2017", "--val", "-2"], "argument --val: the value must be an integer >= 0, got -2"),
+        (["drive", "--size", "0", "0"], "argument --size: the value must be a positive integer, got 0"),
+        (["isic2017", "--test", "two"], "argument --test: not an integer: 'two'"),
+    ],
+)
+def test_sample_refuses_negative_counts_and_sizes(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["sample", args[0], str(out), *args[1:]])
+    assert info.value.code == 2 and message in capsys.readouterr().err
+    assert not out.exists()

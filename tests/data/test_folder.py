@@ -51,3 +51,24 @@ def test_empty_folder(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         image_folder_datalist(tmp_path / "nowhere")
+
+
+def test_official_names_mean_nothing_in_a_plain_folder(tmp_path, caplog):
+    names = ("eye_mask.png", "lesion_segmentation.png", "ISIC_0000001_superpixels.png", "21_manual2.gif")
+    names += ("01_test_mask.gif",)
+    for name in names:
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
+    with caplog.at_level("INFO", logger="monai_jattn.data"):
+        datalist = image_folder_datalist(tmp_path)
+    assert sorted(Path(e["image"]).name for e in datalist) == sorted(names)  # every image, whatever its name
+    assert all("mask" not in entry for entry in datalist)
+    assert f"skipping {tmp_path / 'notes.txt'}: not an image file" in caplog.text
+
+
+def test_every_file_an_official_layout_skips_is_logged_with_its_reason(tmp_path, caplog):
+    root = write_drive_sample(tmp_path / "DRIVE", num_train=1, num_test=1, image_size=(32, 32))
+    with caplog.at_level("INFO", logger="monai_jattn.data"):
+        image_folder_datalist(root)
+    assert f"skipping {root / 'training' / '1st_manual' / '21_manual1.gif'}: DRIVE vessel label" in caplog.text
+    assert f"using {root / 'test' / 'mask' / '01_test_mask.gif'} as the DRIVE field-of-view mask" in caplog.text

@@ -16,6 +16,7 @@ from monai_jattn.data import (
 )
 from monai_jattn.data.sample_drive import synthesize_fundus
 from monai_jattn.data.sample_isic2017 import ISIC2017_SAMPLE_SIZES, synthesize_dermoscopy
+from monai_jattn.settings import SettingError
 
 
 def tree(root):
@@ -161,3 +162,19 @@ def test_dermoscopy_varies_in_size_and_colour():
     colours = [rgb[lesion].mean(0) for rgb, lesion in samples]
     assert max(areas) > 3 * min(areas)
     assert np.ptp(np.array(colours), axis=0).max() > 40
+
+
+@pytest.mark.parametrize(
+    "write, kwargs, message",
+    [
+        (write_drive_sample, {"num_train": -1}, "num_train must be an integer >= 0, got -1"),
+        (write_drive_sample, {"image_size": (0, 8)}, "image_size height must be a positive integer, got 0"),
+        (write_isic2017_sample, {"num_val": -3}, "num_val must be an integer >= 0, got -3"),
+        (write_isic2017_sample, {"image_size": (8,)}, r"image_size must be two integers \(height, width\)"),
+    ],
+)
+def test_sample_writers_refuse_negative_counts_and_sizes(tmp_path, write, kwargs, message):
+    defaults = {"num_train": 1, "num_test": 1} | ({"num_val": 1} if write is write_isic2017_sample else {})
+    with pytest.raises(SettingError, match=message):
+        write(tmp_path / "out", **(defaults | kwargs))
+    assert not (tmp_path / "out").exists()

@@ -1,12 +1,15 @@
 """LatestCheckpointSaver: one complete checkpoint under a fixed name, replaced atomically, resumable."""
 
+import errno
 import os
 
+import pytest
 import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader
 
 from monai_jattn.handlers import LatestCheckpointSaver, ResumableCheckpointSaver
+from monai_jattn.utils import WriteError
 
 
 def make_trainer(seed=0):
@@ -113,3 +116,27 @@ def test_resumed_best_model_saver_keeps_a_better_earlier_model(tmp_path):
     validate(0.9, resumed)  # better: replaced
     assert torch.equal(torch.load(tmp_path / "model.pt")["weight"], net.weight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def test_a_failed_best_model_save_keeps_the_earlier_model_and_names_the_file(tmp_path, monkeypatch):
+    net = torch.nn.Linear(3, 1)
+    saver = ResumableCheckpointSaver(
+        str(tmp_path), {"model": net}, save_key_metric=True, key_metric_name="dice", key_metric_filename="model.pt"
+    )
+    evaluator = Engine(lambda engine, batch: None)
+    scores = iter([0.5, 0.9])
+    evaluator.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.state.metrics.update(dice=next(scores)))
+    saver.attach(evaluator)
+    evaluator.run([0], max_epochs=1)
+    before = (tmp_path / "model.pt").read_bytes()
+
+    def disk_full(obj, f, **kwargs):
+        with open(f, "wb") as handle:
+            handle.write(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(WriteError, match=f"{tmp_path / 'model.pt'}: could not be written: no space left on the device"):
+        evaluator.run([0], max_epochs=2)  # a better score: the new best model cannot be written
+    assert (tmp_path / "model.pt").read_bytes() == before  # the earlier best model is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]

@@ -123,11 +123,24 @@ def test_attention_names_are_case_insensitive(attention, small_net_kwargs):
         ({"block_layers": (2,), "decoder_features": ()}, "block_layers"),
         ({"attention_levels": (3,)}, "attention_levels"),
         ({"compression": 0.0}, "compression"),
+        ({"in_channels": 0}, "in_channels must be a positive integer, got 0"),
+        ({"out_channels": 0}, "out_channels must be a positive integer, got 0"),
+        ({"init_features": 0}, "init_features must be a positive integer, got 0"),
+        ({"in_channels": "3"}, "in_channels must be a positive integer, got '3'"),
+        ({"block_layers": (1, 0, 2)}, r"every value of block_layers \[1, 0, 2\] must be a positive integer, got 0"),
     ],
 )
 def test_invalid_arguments(kwargs, message, small_net_kwargs):
     with pytest.raises(ValueError, match=message):
         DenseUNet(**{**small_net_kwargs, **kwargs})
+
+
+def test_input_with_the_wrong_number_of_channels_is_named(small_net_kwargs):
+    net = DenseUNet(in_channels=1, **small_net_kwargs)
+    with pytest.raises(ValueError, match=r"in_channels=1, 2 spatial dimensions\), got \[1, 3, 16, 16\]"):
+        net(torch.rand(1, 3, 16, 16))
+    with pytest.raises(ValueError, match=r"got \[3, 16, 16\]"):
+        net(torch.rand(3, 16, 16))  # no batch dimension
 
 
 @pytest.mark.parametrize("net_type", [DenseUNetSA, DenseUNetPWA, DenseUNetJA])

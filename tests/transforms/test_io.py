@@ -8,7 +8,7 @@ from monai.transforms import SaveImaged
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.transforms import LoadImage2Dd
+from monai_jattn.transforms import LoadImage2Dd, drive_eval_transforms, isic2017_eval_transforms
 
 
 @pytest.fixture
@@ -126,3 +126,56 @@ def test_truncated_file(tmp_path, suffix):
     load = LoadImage2Dd("image", binary_keys="image" if suffix == ".gif" else ())
     with pytest.raises(DatasetError, match=f"{path}: cannot read the image, corrupt or truncated"):
         load({"image": str(path)})
+
+
+def sixteen_bit_ramp():
+    """A (12, 10) uint16 image that spans the 16-bit range: an 8-bit reading would clip most of it to 255."""
+    return np.linspace(0, 65535, 120).round().astype(np.uint16).reshape(12, 10)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_16_bit_image_is_scaled_by_65535(tmp_path, suffix):
+    path = tmp_path / f"deep{suffix}"
+    pixels = sixteen_bit_ramp()
+    Image.fromarray(pixels).save(path)
+    assert Image.open(path).mode == "I;16"  # written as 16-bit grey by PIL
+    image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    assert image.shape == (3, 10, 12) and image.meta["filename_or_obj"] == str(path)
+    expected = pixels.T.astype(np.float32) * (255.0 / 65535.0)
+    for channel in image.numpy():
+        np.testing.assert_allclose(channel, expected, rtol=1e-6)
+
+
+def test_float_image_in_0_1_is_scaled_by_255(tmp_path):
+    path = tmp_path / "float.tif"
+    pixels = np.linspace(0.0, 1.0, 120, dtype=np.float32).reshape(12, 10)
+    Image.fromarray(pixels).save(path)
+    image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    np.testing.assert_allclose(image[1].numpy(), pixels.T * 255.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "pixels, message",
+    [
+        (np.full((12, 10), 3.5, np.float32), r"32-bit float pixels must lie in \[0, 1\], found 3.5..3.5"),
+        (np.full((12, 10), 70000, np.int32), "32-bit integer pixels"),
+    ],
+)
+def test_image_of_unknown_range_is_refused_naming_the_file(tmp_path, pixels, message):
+    path = tmp_path / "odd.tif"
+    Image.fromarray(pixels).save(path)
+    with pytest.raises(DatasetError, match=f"{path}: {message}"):
+        LoadImage2Dd("image")({"image": str(path)})
+
+
+@pytest.mark.parametrize("pipeline", ["drive", "isic2017"])
+def test_pipelines_read_a_16_bit_image_as_its_8_bit_equivalent(tmp_path, pipeline):
+    eight = np.random.default_rng(2).integers(0, 256, (40, 48), dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "eight.png")
+    Image.fromarray(eight.astype(np.uint16) * 257).save(tmp_path / "sixteen.png")  # 255 * 257 = 65535
+    if pipeline == "drive":
+        transforms = drive_eval_transforms(with_label=False, with_mask=False)
+    else:
+        transforms = isic2017_eval_transforms(train_size=(32, 32), with_label=False)
+    expected = transforms({"image": str(tmp_path / "eight.png")})["image"]
+    torch.testing.assert_close(transforms({"image": str(tmp_path / "sixteen.png")})["image"], expected)

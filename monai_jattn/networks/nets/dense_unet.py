@@ -14,6 +14,7 @@ from monai.networks.nets.basic_unet import UpCat
 from monai_jattn.networks.blocks.attention_block import get_attention_block, get_attention_type
 from monai_jattn.networks.blocks.dense_block import DenseBlock, DenseTransition
 from monai_jattn.networks.blocks.joint_attention import ja_variant_number
+from monai_jattn.settings import check_positive_int
 
 __all__ = ["DenseUNet", "DenseUNetSA", "DenseUNetPWA", "DenseUNetJA"]
 
@@ -113,6 +114,19 @@ class DenseUNet(nn.Module):
         super().__init__()
         if spatial_dims not in (2, 3):
             raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}.")
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_channels", out_channels),
+            ("init_features", init_features),
+            ("growth_rate", growth_rate),
+            ("pwa_hidden_channels", pwa_hidden_channels),
+            ("sa_num_heads", sa_num_heads),
+        ):
+            check_positive_int(value, name)
+        check_positive_int(sa_inter_channels, "sa_inter_channels", allow_none=True)
+        for name, values in (("block_layers", block_layers), ("decoder_features", decoder_features)):
+            for value in values:
+                check_positive_int(value, f"every value of {name} {list(values)}")
         num_levels = len(block_layers)
         if num_levels < 2:
             raise ValueError(f"block_layers needs at least two levels (one downsampling), got {block_layers}.")
@@ -129,6 +143,8 @@ class DenseUNet(nn.Module):
             raise ValueError(f"attention_levels {bad_levels} out of range for {num_levels} levels.")
         self.attention_levels = sorted({i % num_levels for i in attention_levels})
         self.size_divisor = 2 ** (num_levels - 1)
+        self.spatial_dims = spatial_dims
+        self.in_channels = in_channels
 
         def attention_block(level: int, channels: int) -> nn.Module:
             if level not in self.attention_levels:
@@ -179,7 +195,16 @@ class DenseUNet(nn.Module):
 
         Returns:
             logits of shape ``(B, out_channels, *spatial)``.
+
+        Raises:
+            ValueError: ``x`` has another number of dimensions or channels.
         """
+        if x.dim() != self.spatial_dims + 2 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                "DenseUNet expects input of shape (batch, in_channels={}, {} spatial dimensions), got {}.".format(
+                    self.in_channels, self.spatial_dims, list(x.shape)
+                )
+            )
         spatial = x.shape[2:]
         padding: list[int] = []
         for i in range(len(spatial) - 1, -1, -1):  # F.pad wants the last dimension first

@@ -1,0 +1,82 @@
+"""Loading checkpoints with errors that name the file and say what is wrong with it in words."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+import torch
+from ignite.engine import Engine
+from monai.handlers import CheckpointLoader as _MonaiCheckpointLoader
+
+__all__ = ["CheckpointError", "CheckpointLoader", "load_checkpoint"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: missing, empty, truncated, corrupt, unsafe, or not for this network."""
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
+    """``torch.load(path, weights_only=True)``, with a `CheckpointError` naming ``path`` and the cause in words.
+
+    Only tensors and plain Python values are loaded (PyTorch's safe loader); a file that needs more is
+    refused as unsafe. Errors are raised without PyTorch's own exception chained, whose advice to load
+    with ``weights_only=False`` would run any code the file holds.
+
+    Args:
+        path: the checkpoint file.
+        map_location: as for ``torch.load``.
+
+    Raises:
+        CheckpointError: the file does not exist, cannot be read, is empty, truncated, corrupt, or unsafe.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: checkpoint not found (train first, or set --ckpt_dir to its folder)")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise CheckpointError(f"{path}: the checkpoint is empty (0 bytes): the save that wrote it did not complete")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except PermissionError:
+        problem = "cannot be read: permission denied"
+    except Exception as e:  # PyTorch raises many types for files that are not complete checkpoints
+        if isinstance(e, pickle.UnpicklingError) and "Unsupported global" in str(e):
+            problem = (
+                "unsafe: it holds Python objects other than tensors and plain values, which are never loaded "
+                "(they could run code); save the model's state_dict() instead"
+            )
+        elif _is_zip(path):
+            problem = f"truncated or damaged: its {size} bytes are not a complete PyTorch checkpoint"
+        else:
+            problem = "corrupt: not a PyTorch checkpoint"
+    raise CheckpointError(f"{path}: the checkpoint is {problem}")
+
+
+def _is_zip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"  # PyTorch checkpoints are zip archives
+
+
+class CheckpointLoader(_MonaiCheckpointLoader):
+    """
+    MONAI's `CheckpointLoader` whose errors name the checkpoint and the cause: a missing, empty,
+    truncated, corrupt or unsafe file (see `load_checkpoint`), or one whose weights do not fit the network
+    (other network settings). All arguments are `monai.handlers.CheckpointLoader`'s.
+
+    Example::
+
+        CheckpointLoader(load_path="models/model.pt", load_dict={"model": net}).attach(evaluator)
+    """
+
+    def __call__(self, engine: Engine) -> None:
+        """Check the file, then load it into ``load_dict`` as MONAI's loader does."""
+        load_checkpoint(self.load_path, self.map_location)
+        try:
+            super().__call__(engine)
+        except (RuntimeError, KeyError) as e:  # weights of other names or shapes than the network's
+            raise CheckpointError(
+                f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
+                f"other network settings?): {e}"
+            ) from None

@@ -1,0 +1,191 @@
+"""Checks of a run's folders before it starts, so that no run destroys an earlier one's results unless asked,
+two runs never write to the same checkpoints, and an unwritable folder fails at once, not after an hour.
+
+The bundles call `prepare_training`, `prepare_evaluation` and `check_writable` first thing in ``initialize``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from monai.utils import str2bool
+
+from monai_jattn.run_lock import RunLock
+from monai_jattn.utils import WriteError, describe_write_error
+
+__all__ = [
+    "RunFolderError",
+    "check_writable",
+    "move_aside",
+    "prepare_evaluation",
+    "prepare_training",
+    "remove_temporary_files",
+]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_PATTERNS = ("*.pt", "*.pth", "*.ts")
+"""The files of a ckpt_dir that a fresh training run would replace."""
+
+EVALUATION_OUTPUTS = ("predictions", "metrics.md", "metrics_summary.json", "metrics_per_image.csv")
+"""What an evaluation writes to its output_dir; an earlier evaluation's are moved aside before a new one."""
+
+
+class RunFolderError(RuntimeError):
+    """A run cannot start with these folders and settings. The message names the folder and how to go on."""
+
+
+def check_writable(folder: str | os.PathLike, setting: str) -> Path:
+    """Create ``folder`` if needed and write a probe file in it, so that a run fails at its start, not at its
+    first save.
+
+    Args:
+        folder: the folder.
+        setting: the bundle setting (config id) that names it, for the message, e.g. ``"ckpt_dir"``.
+
+    Raises:
+        WriteError: naming the setting, the folder and the cause (read-only, no space left, ...).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"probe")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as e:
+        cause = describe_write_error(e, folder if folder.is_dir() else folder.parent)
+        raise WriteError(f"{setting} {folder}: cannot write there: {cause}") from None
+    return folder
+
+
+def remove_temporary_files(folder: str | os.PathLike) -> list[Path]:
+    """Remove the hidden temporary files (``.<name>.<random><suffix>``) that `monai_jattn.utils.write_atomic`
+    leaves when a process is killed while writing, e.g. ``.latest.pt.x1y2z3.pt``. Each removal is logged.
+
+    Args:
+        folder: the folder to clean (not recursive); a folder that does not exist is fine.
+
+    Returns:
+        the files removed.
+    """
+    folder = Path(folder)
+    removed = []
+    if folder.is_dir():
+        for pattern in CHECKPOINT_PATTERNS:
+            for path in folder.glob(f".*{pattern[1:]}.*{pattern[1:]}"):
+                if path.is_file():
+                    path.unlink()
+                    logger.warning("removed %s, left by a save that was interrupted", path)
+                    removed.append(path)
+    return removed
+
+
+def move_aside(paths: Sequence[Path], folder: str | os.PathLike, reason: str) -> Path | None:
+    """Move ``paths`` into a new sub-folder ``replaced-<UTC time>`` of ``folder``; nothing is deleted.
+
+    Args:
+        paths: files or folders inside ``folder``; those that do not exist are ignored.
+        folder: the folder that holds them.
+        reason: why, for the log line.
+
+    Returns:
+        the sub-folder, or None when there was nothing to move.
+    """
+    paths = [Path(p) for p in paths if Path(p).exists()]
+    if not paths:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    target = Path(folder) / f"replaced-{stamp}"
+    suffix = 1
+    while target.exists():
+        target, suffix = Path(folder) / f"replaced-{stamp}-{suffix}", suffix + 1
+    target.mkdir(parents=True)
+    for path in paths:
+        os.replace(path, target / path.name)
+    logger.warning("%s: moved %s to %s", reason, ", ".join(p.name for p in paths), target)
+    return target
+
+
+def prepare_training(
+    ckpt_dir: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    resume: bool | str = False,
+    overwrite: bool | str = False,
+    latest_name: str = "latest.pt",
+) -> RunLock:
+    """Make ``ckpt_dir`` ready for a training run and lock it for this process.
+
+    - ``ckpt_dir`` and ``output_dir`` must be writable;
+    - another live run holding ``ckpt_dir`` stops this one (`monai_jattn.run_lock.RunLockError`); a crashed
+      run's lock is taken over;
+    - temporary files left by an interrupted save are removed;
+    - a fresh run (``resume`` False) into a ckpt_dir that holds checkpoints stops with an error naming them,
+      unless ``overwrite`` is True: then they are moved aside into ``ckpt_dir/replaced-<UTC time>/``;
+    - ``resume`` True needs ``ckpt_dir/latest_name``.
+
+    Args:
+        ckpt_dir: the bundle's ``ckpt_dir``.
+        output_dir: the bundle's ``output_dir``.
+        resume: the bundle's ``resume`` (bool, or a string such as ``"True"``).
+        overwrite: the bundle's ``overwrite``.
+        latest_name: the name of the checkpoint that ``resume`` continues from.
+
+    Returns:
+        the lock, held until `RunLock.release` or the end of the process.
+
+    Raises:
+        RunFolderError: checkpoints exist and neither ``resume`` nor ``overwrite`` is set; both are set; or
+            ``resume`` is set and there is no checkpoint to continue from.
+        WriteError: a folder is not writable.
+    """
+    resume, overwrite = str2bool(resume), str2bool(overwrite)
+    if resume and overwrite:
+        raise RunFolderError("resume and overwrite are both True: choose one (continue, or start over)")
+    ckpt_dir = check_writable(ckpt_dir, "ckpt_dir")
+    check_writable(output_dir, "output_dir")
+    lock = RunLock(ckpt_dir, "ckpt_dir").acquire()
+    try:
+        remove_temporary_files(ckpt_dir)
+        existing = sorted(p for pattern in CHECKPOINT_PATTERNS for p in ckpt_dir.glob(pattern) if p.is_file())
+        latest = ckpt_dir / latest_name
+        if resume and not latest.is_file():
+            raise RunFolderError(
+                f"resume is True but {latest} does not exist: there is no run to continue; start a fresh run "
+                "without --resume True"
+            )
+        if existing and not resume:
+            if not overwrite:
+                raise RunFolderError(
+                    f"ckpt_dir {ckpt_dir} already holds checkpoints of an earlier run: "
+                    f"{', '.join(p.name for p in existing)}. A fresh run would replace them. Add --resume True to "
+                    "continue that run, --overwrite True to start over (the old files are moved to "
+                    f"{ckpt_dir}/replaced-<time>/, not deleted), or choose another --ckpt_dir"
+                )
+            move_aside(existing, ckpt_dir, "overwrite is True")
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def prepare_evaluation(output_dir: str | os.PathLike, outputs: Sequence[str] = EVALUATION_OUTPUTS) -> Path:
+    """Make ``output_dir`` ready for an evaluation: writable, and without an earlier evaluation's predictions
+    and metrics (moved aside into ``output_dir/replaced-<UTC time>/``), so that the predictions folder and the
+    metrics files hold this evaluation's results only, also after an interrupted one.
+
+    Args:
+        output_dir: the bundle's ``output_dir``.
+        outputs: names of the evaluation's files and folders in ``output_dir``.
+
+    Raises:
+        WriteError: ``output_dir`` is not writable.
+    """
+    output_dir = check_writable(output_dir, "output_dir")
+    move_aside([output_dir / name for name in outputs], output_dir, "a new evaluation starts")
+    return output_dir

@@ -1,0 +1,123 @@
+"""prepare_training / prepare_evaluation / RunLock: no run destroys an earlier one's results unless asked."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from monai_jattn.run_folders import RunFolderError, check_writable, prepare_evaluation, prepare_training
+from monai_jattn.run_lock import RunLock, RunLockError
+from monai_jattn.utils import WriteError
+
+
+@pytest.fixture
+def earlier_run(tmp_path):
+    """A ckpt_dir with an earlier run's checkpoints, and a temporary file of an interrupted save."""
+    ckpt = tmp_path / "models"
+    ckpt.mkdir()
+    (ckpt / "model.pt").write_bytes(b"best model")
+    (ckpt / "latest.pt").write_bytes(b"latest state")
+    (ckpt / ".latest.pt.abc123.pt").write_bytes(b"half")
+    return ckpt
+
+
+def test_fresh_run_into_a_folder_with_checkpoints_stops_and_names_them(earlier_run, tmp_path):
+    with pytest.raises(RunFolderError) as info:
+        prepare_training(earlier_run, tmp_path / "eval")
+    message = str(info.value)
+    assert f"ckpt_dir {earlier_run}" in message and "latest.pt, model.pt" in message
+    assert "--resume True" in message and "--overwrite True" in message
+    assert (earlier_run / "model.pt").read_bytes() == b"best model"  # nothing lost
+    assert (earlier_run / "latest.pt").read_bytes() == b"latest state"
+    assert not (earlier_run / "run.lock").exists()  # the refused run released its lock
+
+
+def test_overwrite_moves_the_old_checkpoints_aside(earlier_run, tmp_path):
+    lock = prepare_training(earlier_run, tmp_path / "eval", overwrite="True")
+    try:
+        (moved,) = earlier_run.glob("replaced-*")
+        assert (moved / "model.pt").read_bytes() == b"best model"
+        assert (moved / "latest.pt").read_bytes() == b"latest state"
+        assert sorted(p.name for p in earlier_run.iterdir()) == sorted([moved.name, "run.lock"])  # temp file gone
+        assert json.loads((earlier_run / "run.lock").read_text())["pid"] == os.getpid()
+    finally:
+        lock.release()
+    assert not (earlier_run / "run.lock").exists()
+
+
+def test_resume_keeps_the_checkpoints_and_removes_leftover_temporary_files(earlier_run, tmp_path):
+    with prepare_training(earlier_run, tmp_path / "eval", resume=True):
+        assert sorted(p.name for p in earlier_run.iterdir()) == ["latest.pt", "model.pt", "run.lock"]
+
+
+def test_resume_without_a_checkpoint_and_contradictory_flags(tmp_path):
+    with pytest.raises(RunFolderError, match=f"resume is True but {tmp_path / 'models' / 'latest.pt'} does not exist"):
+        prepare_training(tmp_path / "models", tmp_path / "eval", resume=True)
+    with pytest.raises(RunFolderError, match="resume and overwrite are both True"):
+        prepare_training(tmp_path / "models", tmp_path / "eval", resume=True, overwrite=True)
+
+
+def test_a_second_run_on_the_same_ckpt_dir_is_refused_with_the_holders_pid(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "models").mkdir()
+        RunLock(tmp_path / "models").path.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename}))
+        in_use = f"ckpt_dir {tmp_path / 'models'} is in use by another run \\(PID {holder.pid}"
+        with pytest.raises(RunLockError, match=in_use):
+            prepare_training(tmp_path / "models", tmp_path / "eval")
+    finally:
+        holder.kill()
+        holder.wait()
+    with prepare_training(tmp_path / "models", tmp_path / "eval"):  # the holder is gone: its lock is stale
+        assert json.loads((tmp_path / "models" / "run.lock").read_text())["pid"] == os.getpid()
+
+
+def test_lock_of_a_crashed_run_is_recognised_as_stale(tmp_path, caplog):
+    killed = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock = RunLock(tmp_path, "ckpt_dir")
+    lock.path.write_text(json.dumps({"pid": int(killed.stdout), "host": os.uname().nodename}))
+    with lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    assert "stale lock" in caplog.text and not lock.path.exists()
+
+
+def test_unwritable_folder_is_found_at_the_start_with_the_setting_named(tmp_path, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    read_only_message = "cannot write there: the file system is read-only"
+    with pytest.raises(WriteError, match=f"ckpt_dir {tmp_path / 'models'}: {read_only_message}"):
+        prepare_training(tmp_path / "models", tmp_path / "eval")
+    with pytest.raises(WriteError, match=f"output_dir {tmp_path}: {read_only_message}"):
+        check_writable(tmp_path, "output_dir")
+
+
+def test_evaluation_starts_with_a_clean_predictions_folder(tmp_path):
+    (tmp_path / "predictions").mkdir()
+    (tmp_path / "predictions" / "old_mask.png").write_bytes(b"old")
+    (tmp_path / "metrics_summary.json").write_text("{}")
+    (tmp_path / "training_curve.json").write_text("{}")  # not an evaluation output: stays
+    prepare_evaluation(tmp_path)
+    (moved,) = tmp_path.glob("replaced-*")
+    assert (moved / "predictions" / "old_mask.png").read_bytes() == b"old"
+    assert (moved / "metrics_summary.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([moved.name, "training_curve.json"])
+
+
+def test_lock_works_on_a_file_system_without_hard_links(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with RunLock(tmp_path, "ckpt_dir") as lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+        with pytest.raises(RunLockError, match=f"PID {os.getpid()}"):
+            RunLock(tmp_path, "ckpt_dir").acquire()  # a second run (here: the same process) is refused
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
