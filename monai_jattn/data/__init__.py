@@ -1,6 +1,7 @@
 """DRIVE and ISIC-2017 datalists, data checks, splits and synthetic sample datasets."""
 
 from .checks import SUPPORTED_SUFFIXES, DatasetError, check_datalist
+from .deferred import datalist_or_empty
 from .drive import drive_datalist
 from .folder import image_folder_datalist
 from .isic2017 import isic2017_datalist
@@ -12,6 +13,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "DatasetError",
     "check_datalist",
+    "datalist_or_empty",
     "drive_datalist",
     "image_folder_datalist",
     "isic2017_datalist",

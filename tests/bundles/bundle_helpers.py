@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from ignite.engine import Events
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export, create_workflow, verify_metadata, verify_net_in_out
 from PIL import Image
+
+from monai_jattn.data import DatasetError
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("meta_schema_20240725.json")  # MONAI's bundle metadata schema, kept offline
@@ -166,3 +169,52 @@ def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path,
     network.eval()
     with torch.no_grad():
         torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+
+
+def check_builds_without_data(configs_dir: Path, missing: Path, evaluate_ids: tuple[str, ...]) -> None:
+    """Every workflow of the bundle builds while ``missing`` (its ``dataset_dir``) does not exist, as
+    ``monai.bundle`` and the model zoo build them; running one raises the `DatasetError` naming the folder.
+
+    Args:
+        configs_dir: the bundle's ``configs`` folder.
+        missing: a ``dataset_dir`` that does not exist.
+        evaluate_ids: ids that evaluation builds (``train.json`` + ``evaluate.json``; not a property set).
+    """
+    common = {"bundle_root": str(configs_dir.parent), "dataset_dir": str(missing), "device": "cpu", "num_workers": 0}
+    for config, workflow_type in (("train.json", "train"), ("inference.json", "infer")):
+        workflow = create_workflow(config_file=str(configs_dir / config), workflow_type=workflow_type, **common)
+        assert workflow.check_properties() == []
+        dataset = workflow.train_dataset if workflow_type == "train" else workflow.dataset
+        assert len(dataset) == 0
+        with pytest.raises(RuntimeError) as error:  # monai.bundle wraps the error of the run's expression
+            workflow.run()
+        assert str(missing) in str(dataset_error(error.value))
+    evaluation = create_workflow(
+        config_file=[str(configs_dir / "train.json"), str(configs_dir / "evaluate.json")], workflow_type=None, **common
+    )
+    for id in evaluate_ids:
+        evaluation.parser.get_parsed_content(id)
+    with pytest.raises(RuntimeError) as error:
+        evaluation.run()
+    assert str(missing) in str(dataset_error(error.value))
+
+
+def dataset_error(error: BaseException) -> DatasetError:
+    """The `DatasetError` that ``error`` (raised by ``monai.bundle``) wraps; fails the test if there is none."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, DatasetError):
+        cause = cause.__cause__
+    assert cause is not None, f"no DatasetError behind {error!r}"
+    return cause
+
+
+def check_multi_gpu_device_is_local_rank(configs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun with CUDA, each process of ``multi_gpu_*.json`` takes the GPU of its ``LOCAL_RANK``
+    (its index on its own node), not of its global rank: on the second node of two, rank 7 is local rank 3."""
+    monkeypatch.setenv("RANK", "7")
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for config in ("multi_gpu_train.json", "multi_gpu_evaluate.json"):
+        parser = ConfigParser()
+        parser.read_config([str(configs_dir / "train.json"), str(configs_dir / config)])
+        assert parser.get_parsed_content("device") == torch.device("cuda:3"), config

@@ -11,6 +11,8 @@ import pytest
 import torch
 from bundle_helpers import (
     TORCHRUN,
+    check_builds_without_data,
+    check_multi_gpu_device_is_local_rank,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
@@ -112,6 +114,14 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
+
+
+def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
+    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", ("validate#evaluator", "metrics_description"))
+
+
+def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
+    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
 
 
 def test_export_to_torchscript(trained, tmp_path):
