@@ -218,3 +218,36 @@ def check_multi_gpu_device_is_local_rank(configs_dir: Path, monkeypatch: pytest.
         parser = ConfigParser()
         parser.read_config([str(configs_dir / "train.json"), str(configs_dir / config)])
         assert parser.get_parsed_content("device") == torch.device("cuda:3"), config
+
+
+ONNX_DYNAMIC_AXES = {"image": {0: "batch", 2: "height", 3: "width"}, "pred": {0: "batch", 2: "height", 3: "width"}}
+"""Batch and spatial size left free in the exported ONNX graph (the names the model cards' command uses)."""
+
+
+def check_onnx_export(configs_dir: Path, checkpoint: Path, onnx_file: Path, image: torch.Tensor) -> None:
+    """``python -m monai.bundle onnx_export`` writes a model with a free batch and spatial size whose
+    onnxruntime output on ``image`` (any size, odd ones included) is the checkpoint's network output."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")  # torch's ONNX exporter
+    ort = pytest.importorskip("onnxruntime")
+    converter = {"input_names": ["image"], "output_names": ["pred"], "dynamic_axes": ONNX_DYNAMIC_AXES}
+    inference = configs_dir / "inference.json"
+    run_cli(
+        ["monai.bundle", "onnx_export", "network_def", "--filepath", str(onnx_file), "--ckpt_file", str(checkpoint)]
+        + ["--meta_file", str(configs_dir / "metadata.json"), "--config_file", str(inference)]
+        + ["--input_shape", str([1, image.shape[1], 32, 32]), "--converter_kwargs", str(converter)]
+        + cli_args(TINY_NETWORK)
+    )
+    network = ConfigWorkflow(config_file=str(inference), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
+        "network_def"
+    )
+    network.load_state_dict(load_checkpoint(checkpoint))
+    network.eval()
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    shape = [d if isinstance(d, int) else str(d) for d in session.get_inputs()[0].shape]
+    assert shape[1] == image.shape[1] and all(isinstance(d, str) for d in shape[:1] + shape[2:]), shape
+    with torch.no_grad():
+        expected = network(image).numpy()
+    (output,) = session.run(None, {"image": image.numpy()})
+    assert output.shape == expected.shape
+    assert np.abs(output - expected).max() <= 1e-4

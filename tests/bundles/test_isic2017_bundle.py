@@ -13,6 +13,7 @@ from bundle_helpers import (
     TORCHRUN,
     check_builds_without_data,
     check_multi_gpu_device_is_local_rank,
+    check_onnx_export,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
@@ -126,6 +127,10 @@ def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
 
 def test_export_to_torchscript(trained, tmp_path):
     check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 3, 48, 36))
+
+
+def test_export_to_onnx_with_any_image_size(trained, tmp_path):
+    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(2, 3, 37, 51))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
