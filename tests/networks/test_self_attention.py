@@ -1,28 +1,11 @@
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
+from attention_reference import reference_self_attention
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from monai_jattn.networks import SelfAttention
-
-
-def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
-    """Explicit softmax(Q K^T / sqrt(d)) V with the module's own weights, in float64."""
-    x = x.double()
-    tokens = x.flatten(2).transpose(1, 2)  # (B, N, C)
-    weight, bias = sa.qkv.weight.double(), sa.qkv.bias.double()
-    q, k, v = (tokens @ weight.T + bias).split(sa.inter_channels, dim=-1)
-    heads, d = sa.num_heads, sa.head_channels
-    outputs = []
-    for h in range(heads):
-        qh, kh, vh = (t[..., h * d : (h + 1) * d] for t in (q, k, v))
-        affinity = torch.softmax(qh @ kh.transpose(1, 2) / math.sqrt(d), dim=-1)  # (B, N, N)
-        outputs.append(affinity @ vh)
-    out = torch.cat(outputs, dim=-1) @ sa.out_proj.weight.double().T + sa.out_proj.bias.double()
-    return (sa.gamma.double() * out).transpose(1, 2).reshape(x.shape)
 
 
 @pytest.mark.parametrize("num_heads", [1, 2])
