@@ -171,16 +171,19 @@ def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path,
         torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
 
 
-def check_builds_without_data(configs_dir: Path, missing: Path, evaluate_ids: tuple[str, ...]) -> None:
+def check_builds_without_data(
+    configs_dir: Path, missing: Path, run_dir: Path, evaluate_ids: tuple[str, ...]
+) -> None:
     """Every workflow of the bundle builds while ``missing`` (its ``dataset_dir``) does not exist, as
     ``monai.bundle`` and the model zoo build them; running one raises the `DatasetError` naming the folder.
 
     Args:
         configs_dir: the bundle's ``configs`` folder.
         missing: a ``dataset_dir`` that does not exist.
+        run_dir: where the workflows may create their output folders.
         evaluate_ids: ids that evaluation builds (``train.json`` + ``evaluate.json``; not a property set).
     """
-    common = {"bundle_root": str(configs_dir.parent), "dataset_dir": str(missing), "device": "cpu", "num_workers": 0}
+    common = run_settings(configs_dir, missing, run_dir)
     for config, workflow_type in (("train.json", "train"), ("inference.json", "infer")):
         workflow = create_workflow(config_file=str(configs_dir / config), workflow_type=workflow_type, **common)
         assert workflow.check_properties() == []

@@ -170,7 +170,7 @@ def test_bundle_properties_and_metadata(dataset, tmp_path):
 
 
 def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
-    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", ("validate#evaluator", "metrics_description"))
+    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description"))
 
 
 def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
