@@ -15,8 +15,15 @@ from monai_jattn.networks import JointAttention, PointWiseAttention, SelfAttenti
 Function = Callable[[torch.Tensor], torch.Tensor]
 
 
+def layer_norm(t: torch.Tensor, norm: torch.nn.LayerNorm) -> torch.Tensor:
+    """LayerNorm over the last dimension, written out, in float64."""
+    centred = t - t.mean(-1, keepdim=True)
+    return centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight.double() + norm.bias.double()
+
+
 def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
-    """``S(x) = gamma * W_o softmax(q k^T / sqrt(d)) v`` per head, q, k, v the 1x1 projections of ``x``."""
+    """``S(x) = gamma * W_o softmax(q k^T / sqrt(d)) v`` per head, q, k, v the 1x1 projections of ``x``
+    (q and k layer-normalised per head where the module has ``qk_norm``)."""
     x = x.double()
     tokens = x.flatten(2).transpose(1, 2)  # (B, N, C)
     weight, bias = sa.qkv.weight.double(), sa.qkv.bias.double()
@@ -25,6 +32,8 @@ def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor
     outputs = []
     for h in range(heads):
         qh, kh, vh = (t[..., h * d : (h + 1) * d] for t in (q, k, v))
+        if getattr(sa, "qk_norm", False):
+            qh, kh = (layer_norm(t, norm) for t, norm in ((qh, sa.q_norm), (kh, sa.k_norm)))
         affinity = torch.softmax(qh @ kh.transpose(1, 2) / math.sqrt(d), dim=-1)  # (B, N, N)
         outputs.append(affinity @ vh)
     out = torch.cat(outputs, dim=-1) @ sa.out_proj.weight.double().T + sa.out_proj.bias.double()
