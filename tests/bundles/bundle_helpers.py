@@ -153,22 +153,27 @@ def check_properties_and_metadata(configs_dir: Path, overrides: dict, **verify_a
 
 def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path, image: torch.Tensor) -> None:
     """``ckpt_export`` writes a TorchScript model that gives what the checkpoint's network gives."""
-    inference = str(configs_dir / "inference.json")
     ckpt_export(
         net_id="network_def",
         filepath=str(ts_file),
         ckpt_file=str(checkpoint),
         meta_file=str(configs_dir / "metadata.json"),
-        config_file=inference,
+        config_file=str(configs_dir / "inference.json"),
         **TINY_NETWORK,
     )
+    network = checkpoint_network(configs_dir, checkpoint)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+
+
+def checkpoint_network(configs_dir: Path, checkpoint: Path) -> torch.nn.Module:
+    """The tiny ``network_def`` of the bundle's ``inference.json`` with the weights of ``checkpoint``, in eval mode."""
+    inference = str(configs_dir / "inference.json")
     network = ConfigWorkflow(config_file=inference, workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
         "network_def"
     )
     network.load_state_dict(load_checkpoint(checkpoint))
-    network.eval()
-    with torch.no_grad():
-        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+    return network.eval()
 
 
 def check_builds_without_data(
@@ -234,18 +239,13 @@ def check_onnx_export(configs_dir: Path, checkpoint: Path, onnx_file: Path, imag
     pytest.importorskip("onnxscript")  # torch's ONNX exporter
     ort = pytest.importorskip("onnxruntime")
     converter = {"input_names": ["image"], "output_names": ["pred"], "dynamic_axes": ONNX_DYNAMIC_AXES}
-    inference = configs_dir / "inference.json"
     run_cli(
         ["monai.bundle", "onnx_export", "network_def", "--filepath", str(onnx_file), "--ckpt_file", str(checkpoint)]
-        + ["--meta_file", str(configs_dir / "metadata.json"), "--config_file", str(inference)]
+        + ["--meta_file", str(configs_dir / "metadata.json"), "--config_file", str(configs_dir / "inference.json")]
         + ["--input_shape", str([1, image.shape[1], 32, 32]), "--converter_kwargs", str(converter)]
         + cli_args(TINY_NETWORK)
     )
-    network = ConfigWorkflow(config_file=str(inference), workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
-        "network_def"
-    )
-    network.load_state_dict(load_checkpoint(checkpoint))
-    network.eval()
+    network = checkpoint_network(configs_dir, checkpoint)
     session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
     shape = [d if isinstance(d, int) else str(d) for d in session.get_inputs()[0].shape]
     assert shape[1] == image.shape[1] and all(isinstance(d, str) for d in shape[:1] + shape[2:]), shape
