@@ -1,6 +1,7 @@
 """DRIVE and ISIC-2017 datalists, data checks, splits and synthetic sample datasets."""
 
 from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
+from .deferred import datalist_or_empty
 from .drive import drive_datalist
 from .folder import image_folder_datalist
 from .isic2017 import isic2017_datalist
@@ -15,6 +16,7 @@ __all__ = [
     "DatasetError",
     "ReadableImages",
     "check_datalist",
+    "datalist_or_empty",
     "drive_datalist",
     "image_folder_datalist",
     "isic2017_datalist",

@@ -14,7 +14,8 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
 
     Uses `monai.data.partition_dataset`, so the same ``datalist``, fraction and seed always give
     the same split, in every process. The validation part holds ``round(val_fraction * n)``
-    entries.
+    entries. An empty ``datalist`` (a bundle built before its data is there, see
+    `datalist_or_empty`) gives two empty lists.
 
     Args:
         datalist: the entries to split.
@@ -22,7 +23,7 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
         seed: the shuffling seed.
 
     Returns:
-        ``(train, val)``, two non-empty lists.
+        ``(train, val)``, two non-empty lists (two empty ones for an empty ``datalist``).
 
     Raises:
         ValueError: ``val_fraction`` is not in (0, 1), or either part would be empty.
@@ -35,6 +36,8 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
     """
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    if len(datalist) == 0:
+        return [], []
     train, val = partition_dataset(list(datalist), ratios=[1 - val_fraction, val_fraction], shuffle=True, seed=seed)
     if not train or not val:
         raise ValueError(

@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--dataset_dir", required=True, help="dataset in its official layout (real or sample)")
     common.add_argument("--output_dir", required=True, help="holds runs/, results.csv/.md and the figures")
     common.add_argument("--num_figure_images", type=int, default=3, help="test images in the segmentation grid")
+    common.add_argument(
+        "--data_label",
+        default="",
+        help='names the data in the report and figure titles, e.g. "synthetic DRIVE sample" (default: the dataset name)',
+    )
 
     ablation = commands.add_parser("ablation", parents=[common], help="train and evaluate the models, then report")
     ablation.add_argument(
@@ -109,7 +114,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     command = shlex.join(["python", "-m", "monai_jattn.experiments", *(sys.argv[1:] if argv is None else argv)])
     if args.command == "report":
-        write_report(collect_results(args.output_dir), args.output_dir, args.dataset, args.dataset_dir, args.num_figure_images)
+        write_report(
+            collect_results(args.output_dir),
+            args.output_dir,
+            args.dataset,
+            args.dataset_dir,
+            args.num_figure_images,
+            data_label=args.data_label,
+        )
         return
     overrides = {f"network_def#{key}": value for key, value in args.network_overrides.items()}
     if args.batch_size is not None:
@@ -128,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         bundle_dir=args.bundle_dir,
         num_figure_images=args.num_figure_images,
         command=command,
+        data_label=args.data_label,
     )
 
 

@@ -203,6 +203,7 @@ def run_ablation(
     num_figure_images: int = 3,
     command: str = "",
     progress: bool = True,
+    data_label: str = "",
 ) -> list[dict[str, Any]]:
     """Train and evaluate every model and seed through the bundle, then write the tables and figures.
 
@@ -223,6 +224,8 @@ def run_ablation(
         bundle_dir: the bundle folder (default: found in the repository).
         num_figure_images: test images in the segmentation grid.
         command: the command line, recorded in ``results.md``.
+        data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
+            sample"``; default: the dataset's name (``"DRIVE"``, ``"ISIC-2017"``).
         progress: show a progress bar across runs.
 
     Returns:
@@ -256,7 +259,7 @@ def run_ablation(
             run_dir = output_dir / "runs" / f"{name}_seed{seed}"
             settings = _run_settings(dataset, dataset_dir, name, seed, max_iterations, val_interval, overrides or {})
             rows.append(_run_one(bundle, run_dir, settings, device, bar))
-    write_report(rows, output_dir, dataset, dataset_dir, num_figure_images, command)
+    write_report(rows, output_dir, dataset, dataset_dir, num_figure_images, command, data_label)
     return rows
 
 
@@ -303,6 +306,7 @@ def write_report(
     dataset_dir: str | os.PathLike,
     num_figure_images: int = 3,
     command: str = "",
+    data_label: str = "",
 ) -> None:
     """Write ``results.csv``, ``results.md``, ``dice_bars.png`` and ``segmentation_grid.png``.
 
@@ -316,9 +320,11 @@ def write_report(
         dataset_dir: the dataset folder the runs were evaluated on.
         num_figure_images: rows of the segmentation grid.
         command: the command line, recorded in ``results.md``.
+        data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
+            sample"``; default: the dataset's name (``"DRIVE"``, ``"ISIC-2017"``).
     """
     output_dir = Path(output_dir)
-    title = DATASETS[dataset]["title"]
+    title = data_label or DATASETS[dataset]["title"]
     budgets = sorted({int(row["max_iterations"]) for row in rows})
     seeds = sorted({int(row["seed"]) for row in rows})
     notes = [

@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from ignite.engine import Events
-from monai.bundle import ConfigWorkflow, ckpt_export, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, ConfigWorkflow, ckpt_export, create_workflow, verify_metadata, verify_net_in_out
 from PIL import Image
+
+from monai_jattn.data import DatasetError
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("meta_schema_20240725.json")  # MONAI's bundle metadata schema, kept offline
@@ -156,19 +159,104 @@ def check_properties_and_metadata(configs_dir: Path, overrides: dict, **verify_a
 
 def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path, image: torch.Tensor) -> None:
     """``ckpt_export`` writes a TorchScript model that gives what the checkpoint's network gives."""
-    inference = str(configs_dir / "inference.json")
     ckpt_export(
         net_id="network_def",
         filepath=str(ts_file),
         ckpt_file=str(checkpoint),
         meta_file=str(configs_dir / "metadata.json"),
-        config_file=inference,
+        config_file=str(configs_dir / "inference.json"),
         **TINY_NETWORK,
     )
+    network = checkpoint_network(configs_dir, checkpoint)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+
+
+def checkpoint_network(configs_dir: Path, checkpoint: Path) -> torch.nn.Module:
+    """The tiny ``network_def`` of the bundle's ``inference.json`` with the weights of ``checkpoint``, in eval mode."""
+    inference = str(configs_dir / "inference.json")
     network = ConfigWorkflow(config_file=inference, workflow_type=None, **TINY_NETWORK).parser.get_parsed_content(
         "network_def"
     )
     network.load_state_dict(load_checkpoint(checkpoint))
-    network.eval()
+    return network.eval()
+
+
+def check_builds_without_data(
+    configs_dir: Path, missing: Path, run_dir: Path, evaluate_ids: tuple[str, ...]
+) -> None:
+    """Every workflow of the bundle builds while ``missing`` (its ``dataset_dir``) does not exist, as
+    ``monai.bundle`` and the model zoo build them; running one raises the `DatasetError` naming the folder.
+
+    Args:
+        configs_dir: the bundle's ``configs`` folder.
+        missing: a ``dataset_dir`` that does not exist.
+        run_dir: where the workflows may create their output folders.
+        evaluate_ids: ids that evaluation builds (``train.json`` + ``evaluate.json``; not a property set).
+    """
+    common = run_settings(configs_dir, missing, run_dir)
+    for config, workflow_type in (("train.json", "train"), ("inference.json", "infer")):
+        workflow = create_workflow(config_file=str(configs_dir / config), workflow_type=workflow_type, **common)
+        assert workflow.check_properties() == []
+        dataset = workflow.train_dataset if workflow_type == "train" else workflow.dataset
+        assert len(dataset) == 0
+        with pytest.raises(RuntimeError) as error:  # monai.bundle wraps the error of the run's expression
+            workflow.run()
+        assert str(missing) in str(dataset_error(error.value))
+    evaluation = create_workflow(
+        config_file=[str(configs_dir / "train.json"), str(configs_dir / "evaluate.json")], workflow_type=None, **common
+    )
+    for id in evaluate_ids:
+        evaluation.parser.get_parsed_content(id)
+    with pytest.raises(RuntimeError) as error:
+        evaluation.run()
+    assert str(missing) in str(dataset_error(error.value))
+
+
+def dataset_error(error: BaseException) -> DatasetError:
+    """The `DatasetError` that ``error`` (raised by ``monai.bundle``) wraps; fails the test if there is none."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, DatasetError):
+        cause = cause.__cause__
+    assert cause is not None, f"no DatasetError behind {error!r}"
+    return cause
+
+
+def check_multi_gpu_device_is_local_rank(configs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun with CUDA, each process of ``multi_gpu_*.json`` takes the GPU of its ``LOCAL_RANK``
+    (its index on its own node), not of its global rank: on the second node of two, rank 7 is local rank 3."""
+    monkeypatch.setenv("RANK", "7")
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for config in ("multi_gpu_train.json", "multi_gpu_evaluate.json"):
+        parser = ConfigParser()
+        parser.read_config([str(configs_dir / "train.json"), str(configs_dir / config)])
+        assert parser.get_parsed_content("device") == torch.device("cuda:3"), config
+
+
+ONNX_DYNAMIC_AXES = {"image": {0: "batch", 2: "height", 3: "width"}, "pred": {0: "batch", 2: "height", 3: "width"}}
+"""Batch and spatial size left free in the exported ONNX graph (the names the model cards' command uses)."""
+
+
+def check_onnx_export(configs_dir: Path, checkpoint: Path, onnx_file: Path, image: torch.Tensor) -> None:
+    """``python -m monai.bundle onnx_export`` writes a model with a free batch and spatial size whose
+    onnxruntime output on ``image`` (any size, odd ones included) is the checkpoint's network output."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")  # torch's ONNX exporter
+    ort = pytest.importorskip("onnxruntime")
+    converter = {"input_names": ["image"], "output_names": ["pred"], "dynamic_axes": ONNX_DYNAMIC_AXES}
+    run_cli(
+        ["monai.bundle", "onnx_export", "network_def", "--filepath", str(onnx_file), "--ckpt_file", str(checkpoint)]
+        + ["--meta_file", str(configs_dir / "metadata.json"), "--config_file", str(configs_dir / "inference.json")]
+        + ["--input_shape", str([1, image.shape[1], 32, 32]), "--converter_kwargs", str(converter)]
+        + cli_args(TINY_NETWORK)
+    )
+    network = checkpoint_network(configs_dir, checkpoint)
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    shape = [d if isinstance(d, int) else str(d) for d in session.get_inputs()[0].shape]
+    assert shape[1] == image.shape[1] and all(isinstance(d, str) for d in shape[:1] + shape[2:]), shape
     with torch.no_grad():
-        torch.testing.assert_close(torch.jit.load(str(ts_file))(image), network(image))
+        expected = network(image).numpy()
+    (output,) = session.run(None, {"image": image.numpy()})
+    assert output.shape == expected.shape
+    assert np.abs(output - expected).max() <= 1e-4

@@ -11,6 +11,9 @@ import pytest
 import torch
 from bundle_helpers import (
     TORCHRUN,
+    check_builds_without_data,
+    check_multi_gpu_device_is_local_rank,
+    check_onnx_export,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
@@ -142,8 +145,20 @@ def test_bundle_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
 
 
+def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
+    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description"))
+
+
+def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
+    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
+
+
 def test_export_to_torchscript(trained, tmp_path):
     check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 3, 48, 36))
+
+
+def test_export_to_onnx_with_any_image_size(trained, tmp_path):
+    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(2, 3, 37, 51))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")

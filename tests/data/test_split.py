@@ -27,3 +27,7 @@ def test_bad_fraction(fraction):
 def test_too_few_entries():
     with pytest.raises(ValueError, match="cannot split 2 entries"):
         split_train_val(DATALIST[:2], 0.2)
+
+
+def test_no_data_yet_gives_two_empty_parts():
+    assert split_train_val([], 0.2) == ([], [])

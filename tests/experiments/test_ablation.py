@@ -108,6 +108,19 @@ def test_report_command_redraws_from_finished_runs(finished, dataset, tmp_path):
     assert (out / "segmentation_grid.png").exists() and (out / "dice_bars.png").exists()
 
 
+def test_data_label_names_the_data_in_report_and_figure_titles(finished, dataset, tmp_path, monkeypatch):
+    out = tmp_path / "copy"
+    shutil.copytree(finished, out)
+    titles = []
+    for name in ("plot_dice_bars", "plot_segmentation_grid"):
+        real = getattr(ablation, name)
+        monkeypatch.setattr(ablation, name, lambda *args, real=real: titles.append(args[-1]) or real(*args))
+    main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
+          "--data_label", "synthetic DRIVE sample"])  # fmt: skip
+    assert titles == ["synthetic DRIVE sample: Dice per model (2 iterations)", "synthetic DRIVE sample: segmentation maps"]
+    assert "Ablation on synthetic DRIVE sample" in (out / "results.md").read_text()
+
+
 def test_isic2017_ablation_reports_jaccard(tmp_path):
     dataset = write_isic2017_sample(tmp_path / "isic", 4, 2, 2, seed=0, image_size=(40, 56))
     out = tmp_path / "out"

@@ -1,36 +1,11 @@
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
+from attention_reference import reference_self_attention
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from monai_jattn.networks import SelfAttention
-
-
-def layer_norm(t: torch.Tensor, norm: torch.nn.LayerNorm) -> torch.Tensor:
-    """LayerNorm over the last dimension, written out, in float64."""
-    centred = t - t.mean(-1, keepdim=True)
-    return centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight.double() + norm.bias.double()
-
-
-def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
-    """Explicit softmax(Q K^T / sqrt(d)) V with the module's own weights, in float64."""
-    x = x.double()
-    tokens = x.flatten(2).transpose(1, 2)  # (B, N, C)
-    weight, bias = sa.qkv.weight.double(), sa.qkv.bias.double()
-    q, k, v = (tokens @ weight.T + bias).split(sa.inter_channels, dim=-1)
-    heads, d = sa.num_heads, sa.head_channels
-    outputs = []
-    for h in range(heads):
-        qh, kh, vh = (t[..., h * d : (h + 1) * d] for t in (q, k, v))
-        if sa.qk_norm:
-            qh, kh = (layer_norm(t, norm) for t, norm in ((qh, sa.q_norm), (kh, sa.k_norm)))
-        affinity = torch.softmax(qh @ kh.transpose(1, 2) / math.sqrt(d), dim=-1)  # (B, N, N)
-        outputs.append(affinity @ vh)
-    out = torch.cat(outputs, dim=-1) @ sa.out_proj.weight.double().T + sa.out_proj.bias.double()
-    return (sa.gamma.double() * out).transpose(1, 2).reshape(x.shape)
 
 
 @pytest.mark.parametrize("qk_norm", [True, False])

@@ -209,8 +209,7 @@ class DenseUNet(nn.Module):
         padding: list[int] = []
         for i in range(len(spatial) - 1, -1, -1):  # F.pad wants the last dimension first
             padding += [0, (self.size_divisor - spatial[i] % self.size_divisor) % self.size_divisor]
-        if sum(padding) > 0:
-            x = F.pad(x, padding, mode="replicate")
+        x = F.pad(x, padding, mode="replicate")  # unconditional (a no-op for zeros): exported graphs keep any size
 
         x = self.stem(x)
         skips: list[torch.Tensor] = []

@@ -1,0 +1,175 @@
+"""The MONAI model zoo's requirements for a bundle (its CONTRIBUTING.md and CI checks), checked offline on
+CPU on a copy of each bundle folder outside the repository, laid out as the zoo holds it
+(``models/<bundle>/``), with fake weights in ``models/model.pt`` as the zoo's CI makes them.
+
+Where the zoo's own CI scripts are at hand (``shared/monai/model-zoo`` beside the repository), the
+last test also runs its ``verify_bundle.py`` in the CPU ("min") and the full mode on the copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from bundle_helpers import REPO, SCHEMA
+from monai.bundle import ConfigParser, ckpt_export, create_workflow, load, verify_metadata, verify_net_in_out
+from monai.bundle.properties import InferProperties, MetaProperties
+
+import monai_jattn
+
+BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation"]
+REPOSITORY_URL = "https://github.com/monai-jattn/monai-jattn"
+ZOO_CI = REPO.parent / "shared" / "monai" / "model-zoo" / "ci"
+MAX_FILE_BYTES = 25 * 1024 * 1024  # the zoo's limit for a single file
+CARD_SECTIONS = [
+    "Model Overview",
+    "Data",
+    "Training configuration",
+    "Input and Output",
+    "Performance",
+    "Memory consumption",
+    "Commands",
+    "License",
+    "References",
+]
+"""``##`` sections every model card has, in this order: the zoo's README template, plus Data and Commands."""
+
+
+@pytest.fixture(scope="module", params=BUNDLES)
+def bundle(request, tmp_path_factory) -> Path:
+    """A copy of the bundle folder in ``<tmp>/models/<bundle>``, with fake weights as the zoo's CI writes."""
+    models = tmp_path_factory.mktemp("zoo") / "models"
+    path = models / request.param
+    shutil.copytree(REPO / "bundles" / request.param, path, ignore=shutil.ignore_patterns("models", "eval"))  # not outputs
+    parser = ConfigParser()
+    parser.read_config(str(path / "configs" / "inference.json"))
+    (path / "models").mkdir()
+    torch.save(parser.get_parsed_content("network_def").state_dict(), path / "models" / "model.pt")
+    return path
+
+
+def config(bundle: Path, name: str) -> ConfigParser:
+    parser = ConfigParser()
+    parser.read_config(str(bundle / "configs" / name))
+    return parser
+
+
+def test_necessary_and_preferred_files(bundle):
+    for name in ("LICENSE", "configs/metadata.json", "configs/inference.json", "models/model.pt"):
+        assert (bundle / name).is_file(), name
+    assert (bundle / "docs" / "README.md").is_file() and (bundle / "docs" / "data_license.txt").is_file()
+    for path in bundle.rglob("*"):
+        assert path.stat().st_size <= MAX_FILE_BYTES, path
+    assert not list(bundle.rglob("*.py")), "code belongs in the monai-jattn package, not in the bundle"
+
+
+def test_metadata(bundle):
+    meta_file = bundle / "configs" / "metadata.json"
+    verify_metadata(meta_file=str(meta_file), filepath=str(SCHEMA))
+    meta = json.loads(meta_file.read_text())
+    assert meta["version"] in meta["changelog"]
+    assert isinstance(meta["eval_metrics"], dict)
+    assert all(isinstance(v, (int, float)) for v in meta["eval_metrics"].values())
+    # the zoo's CI runs Python 3.10: numpy 2.3 and later have no build for it
+    assert tuple(int(p) for p in meta["numpy_version"].split(".")[:2]) <= (2, 2), meta["numpy_version"]
+    # installed from the repository, monai-jattn satisfies the requirement the zoo derives from the metadata
+    assert meta["required_packages_version"] == {"monai-jattn": monai_jattn.__version__}
+
+
+def test_key_names(bundle):
+    """The ids CONTRIBUTING.md asks for in inference.json and train.json."""
+    inference = config(bundle, "inference.json")
+    for id in ("bundle_root", "device", "network_def", "inferer", "output_dir"):
+        assert id in inference, f"inference.json: {id}"
+    train = config(bundle, "train.json")
+    required = ["bundle_root", "device", "dataset_dir", "output_dir", "val_interval"]
+    for part, engine in (("train", "trainer"), ("validate", "evaluator")):
+        required += [f"{part}#{engine}", f"{part}#handlers", f"{part}#dataset", f"{part}#dataset#data"]
+        required += [f"{part}#{id}" for id in ("preprocessing", "postprocessing", "inferer", "key_metric")]
+    required.append("train#trainer#max_epochs")
+    for id in required:
+        assert id in train, f"train.json: {id}"
+    validation = [h for h in train["train#handlers"] if h.get("_target_") == "ValidationHandler"]
+    assert len(validation) == 1 and validation[0]["interval"] == "@val_interval"
+
+
+@pytest.mark.parametrize("workflow_type", ["train", "inference"])
+def test_workflows_build_without_data_and_load(bundle, workflow_type):
+    """``create_workflow`` with the zoo's meta and inference properties, and ``monai.bundle.load``, where
+    the default ``dataset_dir`` does not exist."""
+    configs = bundle / "configs"
+    workflow = create_workflow(
+        workflow_type=workflow_type,
+        bundle_root=str(bundle),
+        config_file=str(configs / f"{workflow_type}.json"),
+        logging_file=str(configs / "logging.conf"),
+        meta_file=str(configs / "metadata.json"),
+        dataset_dir=str(bundle / "no_data_here"),
+    )
+    if workflow_type == "inference":
+        workflow.properties = {**MetaProperties, **InferProperties}
+    assert workflow.check_properties() == []
+    network = load(name=bundle.name, bundle_dir=str(bundle.parent), workflow_type=workflow_type, device="cpu")
+    weights = torch.load(bundle / "models" / "model.pt", weights_only=True)
+    assert network.state_dict().keys() == weights.keys()
+    assert all(torch.equal(network.state_dict()[k], weights[k]) for k in weights)
+
+
+def test_network_input_output_and_torchscript(bundle, tmp_path):
+    configs = bundle / "configs"
+    meta, inference = str(configs / "metadata.json"), str(configs / "inference.json")
+    verify_net_in_out(net_id="network_def", meta_file=meta, config_file=inference, bundle_root=str(bundle))
+    ts_file = tmp_path / "model.ts"
+    ckpt_export(
+        net_id="network_def",
+        filepath=str(ts_file),
+        ckpt_file=str(bundle / "models" / "model.pt"),
+        meta_file=meta,
+        config_file=inference,
+        bundle_root=str(bundle),
+    )
+    torch.jit.load(str(ts_file))
+
+
+def test_model_card(bundle):
+    """The zoo's README sections; links that work outside the repository; how to install monai-jattn."""
+    card = (bundle / "docs" / "README.md").read_text()
+    sections = [s for s in re.findall(r"^## (.+)$", card, flags=re.M) if s in CARD_SECTIONS]
+    assert sections == CARD_SECTIONS  # all of them, in this order (a card may have more)
+    for target in re.findall(r"\]\(([^)\s]+)\)", card):
+        if not re.match(r"https?://", target):
+            assert (bundle / "docs" / target.split("#")[0]).exists(), f"link to a file outside the bundle: {target}"
+    assert f'pip install "monai-jattn @ git+{REPOSITORY_URL}@v{monai_jattn.__version__}"' in card
+    for target in re.findall(rf"{REPOSITORY_URL}/blob/main/([^)\s#]+)", card):
+        assert (REPO / target).exists(), f"the card links to {target}, which the repository lacks"
+
+
+@pytest.mark.skipif(not ZOO_CI.is_dir(), reason=f"the model zoo's CI scripts are not at {ZOO_CI}")
+def test_zoo_verify_bundle_script(bundle, tmp_path):
+    """The zoo's ``ci/verify_bundle.py``, in its CPU ("min") and full modes, on a zoo-like folder."""
+    root = tmp_path / "model-zoo"
+    shutil.copytree(ZOO_CI, root / "ci")
+    shutil.copytree(bundle, root / "models" / bundle.name)
+    (root / "models" / "model_info.json").write_text("{}")
+    (root / "models" / bundle.name / "eval").mkdir(exist_ok=True)
+    shutil.copy(SCHEMA, root / "models" / bundle.name / "eval" / "schema.json")  # what prepare_schema.py downloads
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    for mode in ("min", "full"):
+        result = subprocess.run(
+            [sys.executable, "ci/verify_bundle.py", "-b", bundle.name, "-m", mode],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, f"verify_bundle.py -m {mode}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+        assert "metadata format is verified correctly." in result.stdout
+    assert "export weights into TorchScript module successfully." in result.stdout
