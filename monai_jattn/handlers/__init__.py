@@ -1,14 +1,24 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
-from .metrics_report import CONFUSION_MATRIX_METRICS, METRIC_TITLES, MetricsReportSaver
+from .metrics_report import (
+    CONFUSION_MATRIX_METRICS,
+    METRIC_TITLES,
+    OBSERVER2_PREFIX,
+    PROTOCOL_TITLES,
+    MetricsReportSaver,
+    metric_key,
+)
 from .nan_loss import StopOnNanLoss
 from .roc_auc import PerImageROCAUCMetric, PixelROCAUC, PooledROCAUCMetric
+from .segmentation_metrics import segmentation_metrics
 from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
     "METRIC_TITLES",
+    "OBSERVER2_PREFIX",
+    "PROTOCOL_TITLES",
     "LatestCheckpointSaver",
     "MetricsReportSaver",
     "PerImageROCAUCMetric",
@@ -17,5 +27,7 @@ __all__ = [
     "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",
+    "metric_key",
     "plot_training_curve",
+    "segmentation_metrics",
 ]

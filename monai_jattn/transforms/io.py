@@ -24,7 +24,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
-    """PIL converter: any mode to 8-bit grey; palette images go through their palette."""
+    """PIL converter: any mode to 8-bit grey; palette images go through their palette.
+
+    A palette image becomes 0/255 at mid-grey: the colours of a binary palette GIF need not be pure
+    black and white (DRIVE's second-observer GIFs have (4, 2, 4) and (252, 254, 252)), so ``> 0``
+    after the palette would make every pixel foreground.
+    """
+    if image.mode == "P":
+        return image.convert("L").point(lambda value: 255 if value > 127 else 0)
     return image if image.mode == "L" else image.convert("L")
 
 
@@ -33,8 +40,8 @@ class LoadImage2Dd(MapTransform):
 
     Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
-    ``> 0`` after converting through the palette, so GIFs that open in palette mode "P" are read
-    right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
+    ``> 0``; GIFs that open in palette mode "P" go through their palette and are binarised at
+    mid-grey, so that near-black and near-white palette colours are read right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
     `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
     (width, height), i.e. an image of W x H pixels loads as (C, W, H).
 
