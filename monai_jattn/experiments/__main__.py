@@ -91,7 +91,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ablation = commands.add_parser("ablation", parents=[common], help="train and evaluate the models, then report")
     ablation.add_argument(
-        "--models", nargs="+", default=None, help=f"comma- or space-separated; default all: {','.join(MODEL_VARIANTS)}"
+        "--models",
+        nargs="+",
+        default=None,
+        help=f"comma- or space-separated, from {','.join(MODEL_VARIANTS)}; default the paper's twelve (all but basic_unet)",
     )
     ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
     ablation.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")

@@ -158,7 +158,8 @@ def _run_one(
             resume = (run_dir / "models" / "latest.pt").exists()
             run_bundle(bundle_dir, ["train.json"], "train", {**common, "output_dir": str(run_dir / "train"), "resume": resume})
         else:
-            run_bundle(bundle_dir, ["train.json", "evaluate.json"], "eval", {**common, "output_dir": str(run_dir / "eval")})
+            evaluation = {**common, "output_dir": str(run_dir / "eval"), "model_name": variant.label}
+            run_bundle(bundle_dir, ["train.json", "evaluate.json"], "eval", evaluation)
         seconds[stage] = time.perf_counter() - start
         write_text_atomic(marker, f"{seconds[stage]:.1f}\n")
     summary_path = run_dir / "eval" / "metrics_summary.json"
@@ -210,7 +211,8 @@ def run_ablation(
         dataset_dir: the dataset in its official layout (real or written by
             ``python -m monai_jattn.data sample ...``); the test split must have labels.
         output_dir: where ``runs/`` and the results go.
-        models: model names (see :data:`~monai_jattn.experiments.variants.MODEL_VARIANTS`), default all twelve.
+        models: model names (see :data:`~monai_jattn.experiments.variants.MODEL_VARIANTS`), default the
+            paper's twelve (`PAPER_MODELS`); ``basic_unet`` adds MONAI's BasicUNet.
         seeds: the seeds every model is trained with.
         max_iterations: the training budget of every run.
         val_interval: iterations between validations (best-model selection), a divisor of

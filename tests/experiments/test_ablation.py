@@ -155,10 +155,11 @@ def test_bad_inputs_get_clear_errors(dataset, tmp_path):
 
 
 def test_variants_overrides_and_summaries():
-    assert list(MODEL_VARIANTS) == ["dense_unet", "sa", "pwa", *(f"ja{k}" for k in range(1, 10))]
+    assert list(MODEL_VARIANTS) == ["dense_unet", "sa", "pwa", *(f"ja{k}" for k in range(1, 10)), "basic_unet"]
     assert MODEL_VARIANTS["ja4"].network_overrides() == {"network_def#attention": "ja", "network_def#ja_variant": 4}
     assert MODEL_VARIANTS["dense_unet"].network_overrides()["network_def#attention"] == "none"
-    assert parse_model_names(None) == list(MODEL_VARIANTS)
+    assert MODEL_VARIANTS["basic_unet"].network_overrides()["network_def"]["_target_"] == "BasicUNet"
+    assert parse_model_names(None) == list(MODEL_VARIANTS)[:12]  # the paper's twelve by default
     assert parse_override("patch_size=[64, 64]") == ("patch_size", [64, 64])
     assert parse_override("device=cuda:1") == ("device", "cuda:1")
 
@@ -173,3 +174,13 @@ def test_variants_overrides_and_summaries():
     markdown = results_markdown(rows, "t")
     assert "| AUC | Jaccard | Seeds |" in markdown
     assert "| DenseUNet-SA | 0.6000 ± 0.1414 |" in markdown and "| DenseUNet-JA-9 | 0.6000 | 0.8000 |" in markdown
+
+
+def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
+    overrides = {"num_workers": 0, "patch_size": [32, 32], "network_def#features": [4, 4, 4, 4, 4, 4]}
+    (row,) = ablation.run_ablation(
+        "drive", dataset, tmp_path, models="basic_unet", max_iterations=1, overrides=overrides, device="cpu", progress=False
+    )
+    assert row["model"] == "basic_unet" and 0.0 <= row["dice_whole_image"] <= 1.0
+    assert "| BasicUNet (MONAI) | whole image | " in (tmp_path / "runs" / "basic_unet_seed0" / "eval" / "metrics.md").read_text()
+    assert "| BasicUNet (MONAI) | " in (tmp_path / "results.md").read_text()
