@@ -41,7 +41,8 @@ class LoadImage2Dd(MapTransform):
     Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
     ``> 0``; GIFs that open in palette mode "P" go through their palette and are binarised at
-    mid-grey, so that near-black and near-white palette colours are read right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
+    mid-grey, so that near-black and near-white palette colours are read right. The metadata
+    (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
     `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
     (width, height), i.e. an image of W x H pixels loads as (C, W, H).
 
