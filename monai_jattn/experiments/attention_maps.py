@@ -34,7 +34,14 @@ from monai_jattn.networks.blocks.pointwise_attention import PointWiseAttention  
 from monai_jattn.networks.blocks.self_attention import SelfAttention  # noqa: E402
 from monai_jattn.utils import save_figure_atomic  # noqa: E402
 
-__all__ = ["AttentionMaps", "attention_maps", "load_bundle_network", "plot_attention_maps", "default_points"]
+__all__ = [
+    "AttentionMaps",
+    "attention_maps",
+    "default_points",
+    "draw_attention_maps",
+    "load_bundle_network",
+    "plot_attention_maps",
+]
 
 
 @dataclass
