@@ -124,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
     maps.add_argument(
         "--points", type=_point, nargs="+", default=None, help="query pixels x,y (column,row); default three spread ones"
     )
+    maps.add_argument(
+        "--window",
+        type=int,
+        nargs=2,
+        metavar=("WIDTH", "HEIGHT"),
+        help="run on a window around the points (e.g. 128 128, the bundle's inference window) instead of the whole image",
+    )
     maps.add_argument("--bundle_dir", help="the bundle folder (default: bundles/drive_jattn_segmentation)")
     maps.add_argument(
         "--network_overrides", type=_network_overrides, default={}, help="JSON DenseUNet arguments the checkpoint was trained with"
@@ -149,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "attention-maps":
         overrides.update(dict(args.override))
         bundle = find_bundle("drive", args.bundle_dir)
-        draw_attention_maps(args.checkpoint, args.image, args.out, bundle, args.points, overrides)
+        draw_attention_maps(args.checkpoint, args.image, args.out, bundle, args.points, overrides, args.window)
         return
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size

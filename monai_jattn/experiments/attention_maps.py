@@ -41,6 +41,7 @@ __all__ = [
     "draw_attention_maps",
     "load_bundle_network",
     "plot_attention_maps",
+    "window_origin",
 ]
 
 
@@ -126,7 +127,9 @@ def default_points(size: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os.PathLike, title: str = "") -> None:
-    """Draw the image with the query points, the PWA map over it, and one panel of SA weights per point.
+    """Draw the image with the query points, the PWA map over it, and one panel of SA weights per point
+    (each with its own colour scale from its lowest to its highest value; the SA titles give the weight
+    of an even spread over the feature cells).
 
     Args:
         picture: the image for display, ``(H, W[, 3])`` (e.g. from `load_picture`).
@@ -138,7 +141,8 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
     if maps.pwa is not None:
         panels.append(("PWA map", maps.pwa.T, None))
     if maps.sa is not None:
-        panels += [(f"SA weights of point {i + 1}", maps.sa[i].T, i) for i in range(len(maps.points))]
+        uniform = 1.0 / float(np.prod(maps.feature_size))
+        panels += [(f"SA weights of point {i + 1} (even: {uniform:.2g})", maps.sa[i].T, i) for i in range(len(maps.points))]
     grey = picture if picture.ndim == 2 else picture.mean(axis=-1)
     grey = grey / max(float(grey.max()), 1e-8)
     figure, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.4), squeeze=False)
@@ -148,7 +152,8 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
             axis.imshow(picture / (255.0 if picture.max() > 1 else 1.0) if picture.ndim == 3 else grey, cmap="gray")
         else:
             axis.imshow(grey, cmap="gray")
-            shown = axis.imshow(values, cmap="inferno", alpha=0.6, vmin=0.0, vmax=float(values.max()) or 1.0)
+            low, high = float(values.min()), float(values.max())
+            shown = axis.imshow(values, cmap="inferno", alpha=0.6, vmin=low, vmax=high if high > low else low + 1e-6)
             figure.colorbar(shown, ax=axis, fraction=0.046, pad=0.02).ax.tick_params(labelsize=6)
         for i, (x, y) in enumerate(maps.points):
             if point is None or point == i:
@@ -201,6 +206,23 @@ def load_bundle_network(
     return network.eval(), parser.get_parsed_content("preprocessing")
 
 
+def window_origin(size: Sequence[int], window: Sequence[int], points: Sequence[Sequence[int]]) -> tuple[int, int]:
+    """The ``(x, y)`` corner of a ``window`` (width, height) centred on the mean of ``points``, moved inside
+    an image of size ``(x, y)``.
+
+    Raises:
+        ValueError: when the window is larger than the image or a point falls outside it.
+    """
+    if any(w > s or w < 1 for w, s in zip(window, size)):
+        raise ValueError(f"window {list(window)} must fit the image of size (x, y) {list(size)}.")
+    centre = np.mean(np.asarray(points, dtype=float).reshape(-1, 2), axis=0)
+    origin = tuple(int(min(max(round(c - w / 2), 0), s - w)) for c, w, s in zip(centre, window, size))
+    outside = [tuple(p) for p in points if not all(o <= v < o + w for v, o, w in zip(p, origin, window))]
+    if outside:
+        raise ValueError(f"points {outside} do not fit one window {list(window)} (placed at {origin}); choose closer points.")
+    return origin[0], origin[1]
+
+
 def draw_attention_maps(
     checkpoint: str | os.PathLike,
     image: str | os.PathLike,
@@ -208,6 +230,7 @@ def draw_attention_maps(
     bundle_dir: str | os.PathLike,
     points: Sequence[Sequence[int]] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    window: Sequence[int] | None = None,
 ) -> AttentionMaps:
     """Load the network, preprocess ``image`` as the bundle's inference does, and write the PNG ``out``.
 
@@ -216,14 +239,32 @@ def draw_attention_maps(
         image: the image file (e.g. a DRIVE ``.tif``).
         out: the PNG to write.
         bundle_dir: the bundle folder.
-        points: query pixels ``(x, y)``; default `default_points`.
+        points: query pixels ``(x, y)`` of the image; default `default_points` (of the window, if given).
         overrides: see `load_bundle_network`.
+        window: ``(width, height)`` of a window around the points that the network sees instead of the
+            whole image, e.g. the bundle's 128 x 128 inference window (`SlidingWindowInferer`), over
+            which its SA then attends; the maps and the picture are then of that window, with
+            ``points`` in window coordinates. None: the whole image in one pass.
     """
     network, preprocessing = load_bundle_network(checkpoint, bundle_dir, overrides)
     data = preprocessing({"image": str(image)})
     tensor = torch.as_tensor(data["image"]).float()
-    chosen = default_points(tensor.shape[1:]) if points is None else points
+    picture = load_picture(image)
+    size = tuple(tensor.shape[1:])
+    if window is None:
+        chosen = default_points(size) if points is None else points
+        where = "one pass, whole image"
+    else:
+        if points is None:
+            centred = (int(size[0] // 2), int(size[1] // 2))
+            x0, y0 = window_origin(size, window, [centred])
+            points = [(x0 + x, y0 + y) for x, y in default_points(window)]
+        x0, y0 = window_origin(size, window, points)
+        tensor = tensor[:, x0 : x0 + window[0], y0 : y0 + window[1]]
+        picture = picture[y0 : y0 + window[1], x0 : x0 + window[0]]
+        chosen = [(x - x0, y - y0) for x, y in points]
+        where = f"window x {x0}-{x0 + window[0] - 1}, y {y0}-{y0 + window[1] - 1}"
     maps = attention_maps(network, tensor, chosen)
-    title = f"{Path(image).name}: attention on {'x'.join(map(str, maps.feature_size))} features (one pass, whole image)"
-    plot_attention_maps(load_picture(image), maps, out, title)
+    title = f"{Path(image).name}: attention on {'x'.join(map(str, maps.feature_size))} features ({where})"
+    plot_attention_maps(picture, maps, out, title)
     return maps

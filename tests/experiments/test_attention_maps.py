@@ -10,7 +10,7 @@ from monai.bundle import ConfigParser
 from monai_jattn.data import write_drive_sample
 from monai_jattn.experiments.__main__ import main
 from monai_jattn.experiments.ablation import find_bundle
-from monai_jattn.experiments.attention_maps import attention_maps
+from monai_jattn.experiments.attention_maps import attention_maps, draw_attention_maps, window_origin
 from monai_jattn.networks import DenseUNet
 
 TINY = {"init_features": 8, "growth_rate": 4, "block_layers": [1, 1, 1], "decoder_features": [8, 8], "pwa_hidden_channels": 8}
@@ -67,10 +67,27 @@ def test_command_draws_a_png_from_a_bundle_checkpoint(tmp_path):
     torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "model.pt")
     out = tmp_path / "maps" / "attention.png"
     args = ["attention-maps", "--checkpoint", str(tmp_path / "model.pt"), "--image", str(root / "test/images/01_test.tif")]
-    main([*args, "--out", str(out), "--points", "10,20", "70,50", "--network_overrides", str(TINY).replace("'", '"')])
+    tiny = ["--network_overrides", str(TINY).replace("'", '"')]
+    main([*args, "--out", str(out), "--points", "10,20", "70,50", *tiny])
     data = out.read_bytes()
     assert data[:4] == b"\x89PNG" and len(data) < 1_000_000
+    windowed = tmp_path / "window.png"
+    main([*args, "--out", str(windowed), "--points", "10,20", "30,40", "--window", "32", "32", *tiny])
+    assert windowed.read_bytes()[:4] == b"\x89PNG"
+    maps = draw_attention_maps(  # the network sees only the 32 x 32 window around the points (origin (4, 14))
+        tmp_path / "model.pt", root / "test/images/01_test.tif", windowed, bundle, [(10, 20), (30, 40)], overrides, (32, 32)
+    )
+    assert maps.points == [(6, 6), (26, 26)] and maps.pwa.shape == (32, 32) and maps.sa.shape == (2, 32, 32)
     with pytest.raises(RuntimeError, match="model.pt: the weights do not fit"):
         main([*args, "--out", str(out)])  # the paper-sized network_def: the tiny weights do not fit
     with pytest.raises(SystemExit):
         main([*args, "--points", "10;20"])
+
+
+def test_window_is_placed_around_the_points_inside_the_image():
+    assert window_origin((565, 584), (128, 128), [(100, 200), (150, 260)]) == (61, 166)
+    assert window_origin((565, 584), (128, 128), [(5, 580)]) == (0, 456)  # moved inside the image
+    with pytest.raises(ValueError, match="do not fit one window"):
+        window_origin((565, 584), (128, 128), [(10, 10), (300, 10)])
+    with pytest.raises(ValueError, match="must fit the image"):
+        window_origin((60, 76), (128, 128), [(10, 10)])
