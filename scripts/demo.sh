@@ -80,7 +80,7 @@ for entry in test:
     fov += np.count_nonzero(inside)
 baselines = {"all background": 0.0, "all vessel": 2 * vessel / (vessel + fov)}  # Dice = 2TP / (2TP + FP + FN)
 write_json_atomic(f"{out}/constant_baselines.json", {name: {"dice": dice} for name, dice in baselines.items()})
-model = json.load(open(f"{out}/metrics_summary.json"))["dice"]
+model = json.load(open(f"{out}/metrics_summary.json"))["dice_inside_fov"]
 print(f"inside-FOV Dice on the {len(test)} test images: trained model {model:.4f}; "
       + "; ".join(f"constant {name} {dice:.4f}" for name, dice in baselines.items()))
 EOF

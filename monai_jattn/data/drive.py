@@ -8,6 +8,7 @@ Layout, under the DRIVE folder::
     test/images/01_test.tif ... 20_test.tif
     test/mask/01_test_mask.gif
     test/1st_manual/01_manual1.gif                              older releases only
+    test/2nd_manual/01_manual2.gif                              second observer, older releases only
 """
 
 from __future__ import annotations
@@ -62,11 +63,14 @@ def drive_datalist(root: str | os.PathLike, split: str = "training", require_lab
 
     Returns:
         Dicts sorted by image number, with ``"image"``, ``"label"`` (if available), ``"mask"`` (the
-        FOV) as path strings, and ``"id"`` (the image's file stem, e.g. ``"21_training"``).
+        FOV) as path strings, and ``"id"`` (the image's file stem, e.g. ``"21_training"``). Where the
+        split has a ``2nd_manual`` folder (the test split of older releases), ``"label2"`` is the
+        second observer's segmentation, the human baseline scored against ``"label"``.
 
     Raises:
         DatasetError: a missing folder, a file that does not follow the official naming, an image
-            without its label or FOV mask (all listed in one message), or an empty split.
+            without its label, FOV mask or (where ``2nd_manual`` exists) second-observer label (all
+            listed in one message), or an empty split.
 
     Examples::
 
@@ -78,6 +82,7 @@ def drive_datalist(root: str | os.PathLike, split: str = "training", require_lab
         raise ValueError(f"split must be one of {DRIVE_SPLITS}, got {split!r}")
     split_dir = find_drive_dir(root, split) / split
     image_dir, label_dir, mask_dir = split_dir / "images", split_dir / "1st_manual", split_dir / "mask"
+    observer2_dir = split_dir / "2nd_manual"
     require_dir(mask_dir, f"DRIVE {split} field-of-view masks")
     has_labels = label_dir.is_dir()
     if not has_labels:
@@ -102,11 +107,14 @@ def drive_datalist(root: str | os.PathLike, split: str = "training", require_lab
         expected = {"mask": mask_dir / f"{path.stem}_mask.gif"}
         if has_labels:
             expected["label"] = label_dir / f"{match.group(1)}_manual1.gif"
+        if observer2_dir.is_dir():
+            expected["label2"] = observer2_dir / f"{match.group(1)}_manual2.gif"
         for key, file in expected.items():
             if file.is_file():
                 entry[key] = str(file)
             else:
-                problems.append(f"{path}: its {'FOV mask' if key == 'mask' else key} {file} is missing")
+                what = {"mask": "FOV mask", "label2": "second-observer label"}.get(key, key)
+                problems.append(f"{path}: its {what} {file} is missing")
         datalist.append((int(match.group(1)), entry))
     if problems:
         raise DatasetError(f"{len(problems)} problem(s) in {split_dir}:\n  " + "\n  ".join(problems))

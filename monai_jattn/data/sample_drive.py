@@ -152,11 +152,15 @@ def synthesize_fundus(
     return rgb, vessels, second, fov
 
 
-def _save_binary_gif(mask: np.ndarray, path: Path, palette: bool) -> None:
-    """Save a 0/255 GIF, as mode "L" or as mode "P" (palette indices 0/1, as some DRIVE files open)."""
+_BLACK_WHITE = (0, 0, 0, 255, 255, 255)
+_OBSERVER2_PALETTE = (4, 2, 4, 252, 254, 252)  # the colours of DRIVE's 2nd_manual GIFs: not pure black
+
+
+def _save_binary_gif(mask: np.ndarray, path: Path, palette: bool, colours: tuple[int, ...] = _BLACK_WHITE) -> None:
+    """Save a binary GIF, as mode "L" (0/255) or as mode "P" (indices 0/1 with ``colours``, as some DRIVE files open)."""
     if palette:
         image = Image.fromarray(mask.astype(np.uint8), "P")
-        image.putpalette([0, 0, 0, 255, 255, 255])
+        image.putpalette(list(colours))
         save_image_atomic(image, path)
     else:
         save_image_atomic(Image.fromarray(mask.astype(np.uint8) * 255, "L"), path, optimize=False)
@@ -175,7 +179,9 @@ def write_drive_sample(
     Training images are numbered from 21 (``training/images/21_training.tif``, RGB TIFF), test
     images from 1 (``test/images/01_test.tif``); labels ``1st_manual/NN_manual1.gif`` and FOV masks
     ``mask/<stem>_mask.gif`` are 0/255 GIFs, the first of each split in palette mode "P" and the
-    others in mode "L". Test labels include the ``2nd_manual`` of older releases. Existing files of
+    others in mode "L". Test labels include the second observer's ``2nd_manual/NN_manual2.gif``
+    (the first in palette mode with DRIVE's near-black and near-white colours (4, 2, 4) and
+    (252, 254, 252), the others 0/255 in mode "L"). Existing files of
     the same names are replaced; each file is written atomically.
 
     Args:
@@ -212,5 +218,10 @@ def write_drive_sample(
                 number = f"{first + k:02d}"
                 _save_binary_gif(vessels, out_dir / split / "1st_manual" / f"{number}_manual1.gif", palette=k == 0)
             if split == "test" and with_test_labels:
-                _save_binary_gif(second, out_dir / split / "2nd_manual" / f"{number}_manual2.gif", palette=False)
+                _save_binary_gif(
+                    second,
+                    out_dir / split / "2nd_manual" / f"{number}_manual2.gif",
+                    palette=k == 0,
+                    colours=_OBSERVER2_PALETTE,
+                )
     return out_dir

@@ -1,4 +1,4 @@
-"""Command line of the experiments: ``python -m monai_jattn.experiments ablation|report ...``.
+"""Command line of the experiments: ``python -m monai_jattn.experiments ablation|report|attention-maps ...``.
 
 Examples::
 
@@ -16,6 +16,11 @@ Examples::
     # redraw the tables and figures from the finished runs
     python -m monai_jattn.experiments report --dataset drive --dataset_dir data/drive_sample \\
         --output_dir outputs/ablation_small
+
+    # the PWA map and the SA weights of three pixels of a trained DenseUNet-JA, over a DRIVE image
+    python -m monai_jattn.experiments attention-maps --checkpoint outputs/ablation_small/runs/ja9_seed0/models/model.pt \\
+        --image data/drive_sample/test/images/01_test.tif --out attention.png --points 280,290 150,200 400,420 \\
+        --network_overrides '{"growth_rate": 8}'
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from monai_jattn.experiments.ablation import DATASETS, collect_results, run_ablation, write_report
+from monai_jattn.experiments.ablation import DATASETS, collect_results, find_bundle, run_ablation, write_report
+from monai_jattn.experiments.attention_maps import draw_attention_maps
 from monai_jattn.experiments.variants import MODEL_VARIANTS
 
 __all__ = ["main", "parse_override"]
@@ -56,6 +62,14 @@ def _seeds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers, got {text!r}.") from error
 
 
+def _point(text: str) -> tuple[int, int]:
+    try:
+        x, y = (int(v) for v in text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"a point must be x,y in pixels, e.g. 280,290; got {text!r}.") from error
+    return x, y
+
+
 def _network_overrides(text: str) -> dict[str, Any]:
     try:
         values = json.loads(text)
@@ -82,7 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ablation = commands.add_parser("ablation", parents=[common], help="train and evaluate the models, then report")
     ablation.add_argument(
-        "--models", nargs="+", default=None, help=f"comma- or space-separated; default all: {','.join(MODEL_VARIANTS)}"
+        "--models",
+        nargs="+",
+        default=None,
+        help=f"comma- or space-separated, from {','.join(MODEL_VARIANTS)}; default the paper's twelve (all but basic_unet)",
     )
     ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
     ablation.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
@@ -102,6 +119,30 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("report", parents=[common], help="rewrite the tables and figures from the finished runs")
+
+    maps = commands.add_parser(
+        "attention-maps", help="draw a trained network's PWA map and the SA weights of chosen pixels over an image"
+    )
+    maps.add_argument("--checkpoint", required=True, help="the bundle's models/model.pt (or latest.pt)")
+    maps.add_argument("--image", required=True, help="an image file, e.g. DRIVE/test/images/01_test.tif")
+    maps.add_argument("--out", default="attention_maps.png", help="the PNG to write (default attention_maps.png)")
+    maps.add_argument(
+        "--points", type=_point, nargs="+", default=None, help="query pixels x,y (column,row); default three spread ones"
+    )
+    maps.add_argument(
+        "--window",
+        type=int,
+        nargs=2,
+        metavar=("WIDTH", "HEIGHT"),
+        help="run on a window around the points (e.g. 128 128, the bundle's inference window) instead of the whole image",
+    )
+    maps.add_argument("--bundle_dir", help="the bundle folder (default: bundles/drive_jattn_segmentation)")
+    maps.add_argument(
+        "--network_overrides", type=_network_overrides, default={}, help="JSON DenseUNet arguments the checkpoint was trained with"
+    )
+    maps.add_argument(
+        "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"
+    )
     return parser
 
 
@@ -124,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         return
     overrides = {f"network_def#{key}": value for key, value in args.network_overrides.items()}
+    if args.command == "attention-maps":
+        overrides.update(dict(args.override))
+        bundle = find_bundle("drive", args.bundle_dir)
+        draw_attention_maps(args.checkpoint, args.image, args.out, bundle, args.points, overrides, args.window)
+        return
     if args.batch_size is not None:
         overrides["batch_size"] = args.batch_size
     overrides.update(dict(args.override))

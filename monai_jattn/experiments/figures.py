@@ -14,8 +14,9 @@ import numpy as np  # noqa: E402
 from monai.data import PILReader  # noqa: E402
 from monai.transforms import LoadImage  # noqa: E402
 
+from monai_jattn.experiments.results import observer2_row, row_protocols, summarise  # noqa: E402
+from monai_jattn.handlers.metrics_report import PROTOCOL_TITLES, metric_key  # noqa: E402
 from monai_jattn.utils import save_figure_atomic  # noqa: E402
-from monai_jattn.experiments.results import summarise  # noqa: E402
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
 
@@ -31,32 +32,45 @@ def load_picture(path: str | os.PathLike) -> np.ndarray:
 
 
 def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
-    """Bar chart of mean Dice per model with the standard deviation over seeds as error bars.
+    """Bar chart of mean Dice per model with the standard deviation over seeds as error bars, one panel per
+    evaluation protocol the rows report (DRIVE: whole image, inside FOV).
 
     With the default models this is the paper's Fig. 3 (baseline DenseUNet and JA-1..JA-9) with
     DenseUNet-SA and DenseUNet-PWA beside them. The bars keep the order of ``rows``; the best mean
-    is drawn in a darker colour and every bar is labelled with its value.
+    is drawn in a darker colour and every bar is labelled with its value. Where the runs scored
+    DRIVE's second observer, its Dice is a dashed line (the human baseline).
 
     Args:
-        rows: per-run results with ``model`` and ``dice`` (and ``seed``).
+        rows: per-run results with ``model`` and ``dice`` or ``dice_<protocol>`` (and ``seed``).
         path: the PNG to write (atomically).
         title: the figure title.
     """
     summary = summarise(rows)
-    means = [entry["dice_mean"] for entry in summary]
-    errors = [entry["dice_std"] or 0.0 for entry in summary]  # no error bar for a single seed
+    protocols = row_protocols(rows)
+    observer = observer2_row(rows)
     labels = [entry["label"].replace("DenseUNet-", "").replace("DenseUNet", "Baseline") for entry in summary]
-    best = int(np.argmax(means))
-    colours = ["#1f4e79" if i == best else "#7aa6d6" for i in range(len(means))]
-    figure, axis = plt.subplots(figsize=(max(4.0, 0.7 * len(means) + 1.5), 3.6))
-    bars = axis.bar(labels, means, yerr=errors if any(errors) else None, color=colours, capsize=3)
-    axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
-    low, high = min(means) - max(errors) - 0.02, max(means) + max(errors) + 0.02
-    axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
-    axis.set_ylabel("Dice")
-    axis.set_title(title or "Dice per model (mean ± std over seeds)", fontsize=10)
-    axis.tick_params(axis="x", labelrotation=45, labelsize=8)
-    axis.grid(axis="y", alpha=0.3)
+    width = max(4.0, 0.7 * len(summary) + 1.5)
+    figure, axes = plt.subplots(1, len(protocols), figsize=(width * len(protocols), 3.6), squeeze=False)
+    for axis, protocol in zip(axes[0], protocols):
+        key = metric_key("dice", protocol)
+        means = [entry[f"{key}_mean"] for entry in summary]
+        errors = [entry[f"{key}_std"] or 0.0 for entry in summary]  # no error bar for a single seed
+        best = int(np.argmax(means))
+        colours = ["#1f4e79" if i == best else "#7aa6d6" for i in range(len(means))]
+        bars = axis.bar(labels, means, yerr=errors if any(errors) else None, color=colours, capsize=3)
+        axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
+        reference = [observer[key]] if observer is not None and key in observer else []
+        for value in reference:
+            axis.axhline(value, color="#c0504d", linestyle="--", linewidth=1, label=f"2nd observer {value:.3f}")
+            axis.legend(fontsize=7, loc="lower right")
+        low = min(means + reference) - max(errors) - 0.02
+        high = max(means + reference) + max(errors) + 0.02
+        axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
+        axis.set_ylabel("Dice" if protocol is None else f"Dice, {PROTOCOL_TITLES[protocol]}")
+        axis.tick_params(axis="x", labelrotation=45, labelsize=8)
+        axis.grid(axis="y", alpha=0.3)
+    figure.suptitle(title or "Dice per model (mean ± std over seeds)", fontsize=10)
+    figure.tight_layout()
     save_figure_atomic(figure, path, dpi=150)
     plt.close(figure)
 
@@ -78,6 +92,7 @@ def plot_segmentation_grid(
     predictions: Mapping[str, Mapping[str, np.ndarray]],
     path: str | os.PathLike,
     title: str = "",
+    truth_title: str = "ground truth",
 ) -> None:
     """A grid of segmentation maps, one row per image: image, ground truth, then each model's mask.
 
@@ -87,6 +102,7 @@ def plot_segmentation_grid(
             have a mask for every image.
         path: the PNG to write (atomically).
         title: the figure title.
+        truth_title: the title of the ground-truth column, e.g. "1st observer" for DRIVE.
 
     Raises:
         KeyError: naming the model and image whose mask is missing.
@@ -105,7 +121,7 @@ def plot_segmentation_grid(
             axes[row][1].axis("off")
             axes[row][1].set_title("no ground truth", fontsize=8)
         else:
-            _show(axes[row][1], truth, "ground truth")
+            _show(axes[row][1], truth, truth_title)
         for column, (label, masks) in enumerate(predictions.items(), start=2):
             _show(axes[row][column], masks[image_id], label.replace("DenseUNet-", "").replace("DenseUNet", "Baseline"))
     if title:

@@ -1,4 +1,5 @@
-"""The paper's twelve model variants by short name, and how each one sets the bundles' ``network_def``."""
+"""The paper's twelve model variants and MONAI's BasicUNet (the field's baseline) by short name, and how each
+one sets the bundles' ``network_def``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ModelVariant", "MODEL_VARIANTS", "parse_model_names"]
+__all__ = ["ModelVariant", "MODEL_VARIANTS", "PAPER_MODELS", "parse_model_names"]
 
 
 @dataclass(frozen=True)
@@ -18,15 +19,20 @@ class ModelVariant:
         label: the paper's name, e.g. ``"DenseUNet-JA-9"``.
         attention: ``DenseUNet``'s ``attention`` argument (``"none"``, ``"sa"``, ``"pwa"`` or ``"ja"``).
         ja_variant: ``DenseUNet``'s ``ja_variant`` argument (only used with ``attention="ja"``).
+        network: a whole ``network_def`` replacing the bundle's DenseUNet (e.g. MONAI's BasicUNet);
+            None for a DenseUNet variant.
     """
 
     name: str
     label: str
-    attention: str
+    attention: str = "none"
     ja_variant: int = 9
+    network: dict[str, Any] | None = None
 
     def network_overrides(self) -> dict[str, Any]:
         """The bundle config overrides that select this model."""
+        if self.network is not None:
+            return {"network_def": dict(self.network)}
         return {"network_def#attention": self.attention, "network_def#ja_variant": self.ja_variant}
 
 
@@ -37,16 +43,25 @@ MODEL_VARIANTS: dict[str, ModelVariant] = {
         ModelVariant("sa", "DenseUNet-SA", "sa"),
         ModelVariant("pwa", "DenseUNet-PWA", "pwa"),
         *(ModelVariant(f"ja{k}", f"DenseUNet-JA-{k}", "ja", k) for k in range(1, 10)),
+        ModelVariant(
+            "basic_unet",
+            "BasicUNet (MONAI)",
+            network={"_target_": "BasicUNet", "spatial_dims": 2, "in_channels": 1, "out_channels": 2},
+        ),
     )
 }
-"""All twelve variants, in the paper's order: DenseUNet, -SA, -PWA, -JA-1 .. -JA-9."""
+"""The paper's twelve variants in its order (DenseUNet, -SA, -PWA, -JA-1 .. -JA-9), then MONAI's BasicUNet
+with its default features, trained by the same bundle and recipe as the field's baseline."""
+
+PAPER_MODELS: tuple[str, ...] = tuple(name for name in MODEL_VARIANTS if name != "basic_unet")
+"""The paper's twelve variants, the default of the ablation."""
 
 
 def parse_model_names(names: Iterable[str] | str | None) -> list[str]:
-    """Validate model names (comma-separated text or a list; default: all twelve), in the given order.
+    """Validate model names (comma-separated text or a list; default: the paper's twelve), in the given order.
 
     Args:
-        names: e.g. ``"dense_unet,sa,ja9"`` or ``["dense_unet", "ja9"]``; None for all.
+        names: e.g. ``"dense_unet,sa,ja9,basic_unet"`` or ``["dense_unet", "ja9"]``; None for `PAPER_MODELS`.
 
     Raises:
         ValueError: naming every unknown or repeated name and listing the valid ones.
@@ -56,7 +71,7 @@ def parse_model_names(names: Iterable[str] | str | None) -> list[str]:
         ['dense_unet', 'ja9']
     """
     if names is None:
-        return list(MODEL_VARIANTS)
+        return list(PAPER_MODELS)
     if isinstance(names, str):
         names = [names]
     parsed = [part.strip() for name in names for part in name.split(",") if part.strip()]

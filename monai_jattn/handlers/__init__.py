@@ -2,9 +2,17 @@
 
 from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
-from .metrics_report import CONFUSION_MATRIX_METRICS, METRIC_TITLES, MetricsReportSaver
+from .metrics_report import (
+    CONFUSION_MATRIX_METRICS,
+    METRIC_TITLES,
+    OBSERVER2_PREFIX,
+    PROTOCOL_TITLES,
+    MetricsReportSaver,
+    metric_key,
+)
 from .nan_loss import StopOnNanLoss
 from .roc_auc import PerImageROCAUCMetric, PixelROCAUC, PooledROCAUCMetric
+from .segmentation_metrics import segmentation_metrics
 from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
@@ -12,6 +20,8 @@ __all__ = [
     "METRIC_TITLES",
     "CheckpointError",
     "CheckpointLoader",
+    "OBSERVER2_PREFIX",
+    "PROTOCOL_TITLES",
     "LatestCheckpointSaver",
     "MetricsReportSaver",
     "PerImageROCAUCMetric",
@@ -21,5 +31,7 @@ __all__ = [
     "StopOnNanLoss",
     "TrainingCurveSaver",
     "load_checkpoint",
+    "metric_key",
     "plot_training_curve",
+    "segmentation_metrics",
 ]

@@ -1,5 +1,6 @@
 """Write an evaluation's metrics the way the paper reports them: a JSON summary, a markdown table in the
-paper's column order and one CSV row per image."""
+paper's column order and one CSV row per image, for one or more evaluation protocols (e.g. DRIVE's
+whole image and inside the field of view) and reference rows such as DRIVE's second observer."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ from monai.utils import string_list_all_gather
 
 from monai_jattn.utils import write_text_atomic
 
-__all__ = ["CONFUSION_MATRIX_METRICS", "METRIC_TITLES", "MetricsReportSaver"]
+__all__ = [
+    "CONFUSION_MATRIX_METRICS",
+    "METRIC_TITLES",
+    "OBSERVER2_PREFIX",
+    "PROTOCOL_TITLES",
+    "MetricsReportSaver",
+    "metric_key",
+]
 
 METRIC_TITLES = {
     "recall": "Recall",
@@ -39,27 +47,61 @@ CONFUSION_MATRIX_METRICS = {
 }
 """The `monai.metrics.ConfusionMatrixMetric` name behind each of the paper's metrics."""
 
+PROTOCOL_TITLES = {"whole_image": "whole image", "inside_fov": "inside FOV"}
+"""How the pixels of an image are scored, by protocol name: DRIVE's ``whole_image`` scores every pixel
+(predictions outside the field of view are background; the protocol of the paper's Table 1, whose
+Recall, TNR and Accuracy imply a vessel fraction of about 8.9% of the scored pixels, as in whole
+DRIVE test images, 8.76%, not inside their FOV, 12.73%), ``inside_fov`` only the pixels inside the
+field-of-view mask."""
+
+OBSERVER2_PREFIX = "observer2_"
+"""Key prefix of the metrics of DRIVE's second observer scored against the first (the human baseline)."""
+
+
+def metric_key(metric: str, protocol: str | None = None, prefix: str = "") -> str:
+    """The name of a metric in an engine's metrics and in the reports, e.g. ``"dice_whole_image"``.
+
+    Args:
+        metric: the metric, e.g. ``"dice"``.
+        protocol: the evaluation protocol (a key of `PROTOCOL_TITLES`), or None for a single protocol.
+        prefix: the prefix of a reference row, e.g. `OBSERVER2_PREFIX`; ``""`` for the model.
+
+    Example:
+        >>> metric_key("dice", "inside_fov", OBSERVER2_PREFIX)
+        'observer2_dice_inside_fov'
+    """
+    return f"{prefix}{metric}" + (f"_{protocol}" if protocol else "")
+
 
 class MetricsReportSaver:
     """
     Ignite handler that writes an evaluator's metrics, once its run completes, to ``output_dir``:
 
-    - ``metrics_summary.json``: ``{name: value}`` from ``engine.state.metrics`` for ``metric_names``;
+    - ``metrics_summary.json``: ``{name: value}`` from ``engine.state.metrics`` for ``metric_names``
+      (each name as `metric_key` makes it: with the protocol, e.g. ``dice_whole_image``, when
+      ``protocols`` are given; then the reference rows' metrics, e.g. ``observer2_dice_whole_image``);
     - ``metrics.md``: the same values as a markdown table, columns in ``metric_names`` order (give the
-      paper's order: recall, tnr, dice, accuracy, auc), with ``description`` above it;
+      paper's order: recall, tnr, dice, accuracy, auc), with ``description`` above it; one row per
+      protocol (with a "Protocol" column), then the reference rows, a metric they lack shown as "–";
     - ``metrics_per_image.csv``: one row per image (``id`` column from ``batch[id_key]``) with every
       metric whose handler saved per-image details in ``engine.state.metric_details``. MONAI's
       `ConfusionMatrix` handler saves each image's TP/FP/TN/FN counts; they are turned into values
       with the confusion-matrix metric named in ``confusion_matrix_metrics``. Details that are
       already one value per image (e.g. `PixelROCAUC`'s) are written as they are.
 
-    All files are written atomically. In a distributed run every rank must attach the handler (the
+    The model's metrics must all be in ``engine.state.metrics``; a reference row is written when the
+    engine has any of its metrics (e.g. only where DRIVE's ``2nd_manual`` exists). All files are
+    written atomically. In a distributed run every rank must attach the handler (the
     image ids are gathered from all ranks); only ``save_rank`` writes.
 
     Args:
         output_dir: folder for the three files (created if needed).
-        metric_names: names of metrics in ``engine.state.metrics``, in table order.
+        metric_names: names of metrics in ``engine.state.metrics`` (without protocol), in table order.
         model_name: first column of the markdown table, e.g. "DenseUNet-JA".
+        protocols: the evaluation protocols (keys of `PROTOCOL_TITLES` or other names), each metric
+            being computed once per protocol; None when the engine's metrics are the plain names.
+        reference_rows: more table rows, by title, with the key prefix of their metrics, e.g.
+            ``{"2nd observer": OBSERVER2_PREFIX}``.
         description: text written above the markdown table (which data, which pixels).
         id_key: key of each image's identifier in the (decollated) batch.
         confusion_matrix_metrics: for metrics whose details are confusion matrices, the
@@ -69,7 +111,8 @@ class MetricsReportSaver:
     Example::
 
         MetricsReportSaver(output_dir="eval", metric_names=["recall", "tnr", "dice", "accuracy", "auc"],
-                           model_name="DenseUNet-JA").attach(evaluator)
+                           model_name="DenseUNet-JA", protocols=["whole_image", "inside_fov"],
+                           reference_rows={"2nd observer": OBSERVER2_PREFIX}).attach(evaluator)
     """
 
     summary_filename = "metrics_summary.json"
@@ -85,6 +128,8 @@ class MetricsReportSaver:
         id_key: str = "id",
         confusion_matrix_metrics: Mapping[str, str] | None = None,
         save_rank: int = 0,
+        protocols: Sequence[str] | None = None,
+        reference_rows: Mapping[str, str] | None = None,
     ) -> None:
         if not metric_names:
             raise ValueError("metric_names must name at least one metric.")
@@ -97,6 +142,8 @@ class MetricsReportSaver:
             CONFUSION_MATRIX_METRICS if confusion_matrix_metrics is None else confusion_matrix_metrics
         )
         self.save_rank = save_rank
+        self.protocols: list[str | None] = list(protocols) if protocols else [None]
+        self.reference_rows = dict(reference_rows or {})
         self._ids: list[str] = []
 
     def attach(self, engine: Engine) -> None:
@@ -117,42 +164,61 @@ class MetricsReportSaver:
         ids = string_list_all_gather(self._ids)
         if idist.get_rank() != self.save_rank:
             return
-        missing = [n for n in self.metric_names if n not in engine.state.metrics]
+        metrics = engine.state.metrics
+        missing = [key for key in self._row_keys("") if key not in metrics]
         if missing:
-            raise KeyError(f"metrics {missing} are not computed by this engine; it has {list(engine.state.metrics)}.")
-        summary = {name: float(engine.state.metrics[name]) for name in self.metric_names}
+            raise KeyError(f"metrics {missing} are not computed by this engine; it has {list(metrics)}.")
+        summary = {key: float(metrics[key]) for key in self._report_keys() if key in metrics}
         write_text_atomic(os.path.join(self.output_dir, self.summary_filename), json.dumps(summary, indent=2) + "\n")
         write_text_atomic(os.path.join(self.output_dir, self.table_filename), self.markdown_table(summary))
         per_image = self.per_image_values(engine, num_images=len(ids))
         write_text_atomic(os.path.join(self.output_dir, self.per_image_filename), _csv_text(ids, per_image))
         engine.logger.info(f"Metrics written to {self.output_dir}: {summary}")
 
+    def _row_keys(self, prefix: str) -> dict[str, str]:
+        """The metric keys of one table row (``prefix`` ``""`` for the model), protocol by protocol, with
+        the metric each one is."""
+        return {metric_key(name, protocol, prefix): name for protocol in self.protocols for name in self.metric_names}
+
+    def _report_keys(self) -> dict[str, str]:
+        """The metric keys of the model's rows and then of the reference rows, with their metrics."""
+        return {k: v for prefix in ["", *self.reference_rows.values()] for k, v in self._row_keys(prefix).items()}
+
     def markdown_table(self, summary: Mapping[str, float]) -> str:
-        """The summary as a markdown table, one column per metric in ``metric_names`` order."""
+        """The summary as a markdown table, one column per metric in ``metric_names`` order, one row per
+        protocol of the model and of each reference row present in ``summary``."""
         titles = [METRIC_TITLES.get(n, n) for n in self.metric_names]
+        with_protocol = self.protocols != [None]
         lines = [self.description, ""] if self.description else []
         lines += [
-            "| Model | " + " | ".join(titles) + " |",
-            "|---|" + "---|" * len(titles),
-            f"| {self.model_name} | " + " | ".join(f"{summary[n]:.4f}" for n in self.metric_names) + " |",
+            "| Model | " + ("Protocol | " if with_protocol else "") + " | ".join(titles) + " |",
+            "|---|" + "---|" * (len(titles) + with_protocol),
         ]
+        for title, prefix in [(self.model_name, ""), *self.reference_rows.items()]:
+            for protocol in self.protocols:
+                keys = [metric_key(name, protocol, prefix) for name in self.metric_names]
+                if not any(key in summary for key in keys):
+                    continue
+                cells = [f"{summary[key]:.4f}" if key in summary else "–" for key in keys]
+                protocol_cell = f"{PROTOCOL_TITLES.get(str(protocol), protocol)} | " if with_protocol else ""
+                lines.append(f"| {title} | {protocol_cell}" + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
     def per_image_values(self, engine: Engine, num_images: int) -> dict[str, list[float]]:
-        """Per-image values of every metric in ``metric_names`` whose details the engine saved."""
+        """Per-image values of every metric of the report whose details the engine saved."""
         details = getattr(engine.state, "metric_details", {})
         values = {}
-        for name in self.metric_names:
+        for name, metric in self._report_keys().items():
             if name not in details:
                 continue
             detail = torch.as_tensor(details[name]).float()
             if detail.ndim == 3 and detail.shape[-1] == 4:  # (images, channels, TP/FP/TN/FN)
-                if name not in self.confusion_matrix_metrics:
+                if metric not in self.confusion_matrix_metrics:
                     raise KeyError(
-                        f"metric '{name}' saved confusion matrices; add its ConfusionMatrixMetric name to "
-                        "confusion_matrix_metrics."
+                        f"metric '{name}' saved confusion matrices; add the ConfusionMatrixMetric name of '{metric}' "
+                        "to confusion_matrix_metrics."
                     )
-                detail = compute_confusion_matrix_metric(self.confusion_matrix_metrics[name], detail)
+                detail = compute_confusion_matrix_metric(self.confusion_matrix_metrics[metric], detail)
             detail = detail.reshape(detail.shape[0], -1)
             if detail.shape != (num_images, 1):
                 raise ValueError(

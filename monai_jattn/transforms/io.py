@@ -28,7 +28,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
-    """PIL converter: any mode to 8-bit grey; palette images go through their palette."""
+    """PIL converter: any mode to 8-bit grey; palette images go through their palette.
+
+    A palette image becomes 0/255 at mid-grey: the colours of a binary palette GIF need not be pure
+    black and white (DRIVE's second-observer GIFs have (4, 2, 4) and (252, 254, 252)), so ``> 0``
+    after the palette would make every pixel foreground.
+    """
+    if image.mode == "P":
+        return image.convert("L").point(lambda value: 255 if value > 127 else 0)
     return image if image.mode == "L" else image.convert("L")
 
 
@@ -39,8 +46,9 @@ class LoadImage2Dd(MapTransform):
     depth: 16-bit images are scaled by 255/65535 and 32-bit float images, which must hold values in
     [0, 1], by 255 (see `monai_jattn.data.checks.HIGH_BIT_DEPTH_RANGES`); other images are refused;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
-    ``> 0`` after converting through the palette, so GIFs that open in palette mode "P" are read
-    right. The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
+    ``> 0``; GIFs that open in palette mode "P" go through their palette and are binarised at
+    mid-grey, so that near-black and near-white palette colours are read right. The metadata
+    (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
     `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
     (width, height), i.e. an image of W x H pixels loads as (C, W, H).
 

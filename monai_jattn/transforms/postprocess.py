@@ -26,10 +26,13 @@ class MaskedPixelsd(MapTransform):
     ``(C, *spatial)`` becomes ``(C, N)``, the N pixels where ``data[mask_key] > 0``, in the same order
     for every key. MONAI's metrics take the result as a one-dimensional image, so
     ``ConfusionMatrixMetric`` and ``ROCAUCMetric`` then count exactly the pixels inside the mask.
+    With ``output_postfix`` the selected pixels go to new keys (``"pred"`` -> ``"pred_fov"``) and
+    the whole images stay, so that one evaluation can score both (whole image and inside the mask).
 
     Args:
         keys: keys of the items to select pixels from, e.g. ``["pred", "prob", "label"]``.
         mask_key: key of the ``(1, *spatial)`` mask.
+        output_postfix: if given, write each result to ``key + output_postfix`` instead of replacing ``key``.
         allow_missing_keys: don't raise if a ``keys`` item is missing (the mask is always required).
 
     Example::
@@ -39,9 +42,18 @@ class MaskedPixelsd(MapTransform):
         )["pred"].shape  # (1, 4)
     """
 
-    def __init__(self, keys: KeysCollection, mask_key: str = "mask", allow_missing_keys: bool = False) -> None:
+    def __init__(
+        self,
+        keys: KeysCollection,
+        mask_key: str = "mask",
+        output_postfix: str | None = None,
+        allow_missing_keys: bool = False,
+    ) -> None:
         super().__init__(keys, allow_missing_keys)
+        if output_postfix == "":
+            raise ValueError("output_postfix must be None (replace the items) or a non-empty text such as '_fov'.")
         self.mask_key = mask_key
+        self.output_postfix = output_postfix
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
@@ -60,7 +72,7 @@ class MaskedPixelsd(MapTransform):
                     f"{_source(d)}: '{key}' has spatial shape {tuple(item.shape[1:])} but mask '{self.mask_key}' has "
                     f"{tuple(inside.shape)}."
                 )
-            d[key] = item[:, inside.to(item.device)]
+            d[key if self.output_postfix is None else f"{key}{self.output_postfix}"] = item[:, inside.to(item.device)]
         return d
 
 

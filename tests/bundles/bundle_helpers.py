@@ -111,9 +111,10 @@ def read_png(path: Path) -> np.ndarray:
 
 
 def read_binary(path: str | Path) -> np.ndarray:
-    """A label or FOV file as a boolean (H, W) array, read with PIL directly (palette GIFs included)."""
+    """A label or FOV file as a boolean (H, W) array, read with PIL directly (palette GIFs included, whose
+    colours may be near-black and near-white as in DRIVE's 2nd_manual: thresholded at mid-grey)."""
     with Image.open(path) as image:
-        return np.asarray(image.convert("L")) > 0
+        return np.asarray(image.convert("L")) > 127
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -79,11 +79,13 @@ def test_training_writes_checkpoints_and_curve(trained):
 
 @pytest.fixture(scope="module")
 def evaluated(dataset, trained):
-    """Evaluation inside the FOV, keeping the probabilities and labels the metrics saw."""
-    stale = trained / "eval" / "predictions" / "99_test_mask.png"  # left by an earlier, interrupted evaluation
+    """Evaluation in both protocols, keeping the probabilities and labels the metrics saw; an earlier,
+    interrupted evaluation left a stale prediction behind."""
+    stale = trained / "eval" / "predictions" / "99_test_mask.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"stale")
-    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=("prob", "label"), **settings(dataset, trained))
+    keys = ("prob", "label", "prob_fov", "label_fov")
+    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=keys, **settings(dataset, trained))
     return trained / "eval", outputs
 
 
@@ -97,61 +99,71 @@ def test_evaluation_writes_into_a_clean_predictions_folder(dataset, evaluated):
     assert (moved / "predictions" / "99_test_mask.png").read_bytes() == b"stale"
 
 
-def test_evaluation_inside_fov_equals_numpy(dataset, evaluated):
+PROTOCOLS = ("whole_image", "inside_fov")
+METRICS = ("recall", "tnr", "dice", "accuracy", "auc")
+
+
+def test_evaluation_in_both_protocols_and_2nd_observer_equal_numpy(dataset, evaluated):
     out_dir, outputs = evaluated
     test = drive_datalist(dataset, "test", require_labels=True)
-    preds, labels, per_image = [], [], {}
+    assert all("label2" in entry for entry in test)  # the sample data has the second observer
+    pixels = {protocol: {"pred": [], "label": [], "observer2": []} for protocol in PROTOCOLS}
+    per_image = {}
     for entry in test:
         fov = read_binary(entry["mask"])
         pred = read_png(out_dir / "predictions" / f"{entry['id']}_mask.png")
         assert pred.shape == fov.shape == (SIZE[0], SIZE[1]) and set(np.unique(pred)) <= {0, 255}
         assert not pred[~fov].any()  # saved masks are empty outside the FOV
-        preds.append(pred[fov] > 0)
-        labels.append(read_binary(entry["label"])[fov])
-        per_image[entry["id"]] = confusion_metrics(preds[-1], labels[-1])
-    expected = confusion_metrics(np.concatenate(preds), np.concatenate(labels))  # one pooled confusion matrix
-
-    # the AUC is computed from the probabilities of exactly the FOV pixels of the saved masks
-    probs = np.concatenate([o["prob"].ravel() for o in outputs])
-    assert probs.size == sum(p.size for p in preds)
-    assert np.sum(probs > 0.5) == sum(p.sum() for p in preds)
-    assert np.array_equal(
-        np.sort(np.concatenate([o["label"].ravel() for o in outputs])), np.sort(np.concatenate(labels))
-    )
-    expected["auc"] = roc_auc(probs, np.concatenate([o["label"].ravel() for o in outputs]))
-
+        maps = {"pred": pred > 0, "label": read_binary(entry["label"]), "observer2": read_binary(entry["label2"])}
+        for protocol in PROTOCOLS:
+            for key, values in maps.items():
+                pixels[protocol][key].append(values.ravel() if protocol == "whole_image" else values[fov])
+            per_image[entry["id"], protocol] = confusion_metrics(pixels[protocol]["pred"][-1], pixels[protocol]["label"][-1])
     summary = json.loads((out_dir / "metrics_summary.json").read_text())
-    assert list(summary) == ["recall", "tnr", "dice", "accuracy", "auc"]
-    for key, value in summary.items():
-        assert value == pytest.approx(expected[key], abs=1e-6), key
+    expected_keys = [f"{m}_{p}" for p in PROTOCOLS for m in METRICS]
+    assert list(summary) == expected_keys + [f"observer2_{m}_{p}" for p in PROTOCOLS for m in METRICS[:4]]
+    for protocol in PROTOCOLS:
+        pooled = {key: np.concatenate(values) for key, values in pixels[protocol].items()}
+        expected = confusion_metrics(pooled["pred"], pooled["label"])  # one pooled confusion matrix
+        observer = confusion_metrics(pooled["observer2"], pooled["label"])
+        # the AUC is computed from the probabilities of exactly the pixels of the saved masks
+        postfix = "" if protocol == "whole_image" else "_fov"
+        probs = np.concatenate([o[f"prob{postfix}"].ravel() for o in outputs])
+        labels = np.concatenate([o[f"label{postfix}"].ravel() for o in outputs])
+        assert probs.size == pooled["pred"].size and np.sum(probs > 0.5) == pooled["pred"].sum()
+        assert np.array_equal(np.sort(labels), np.sort(pooled["label"]))
+        expected["auc"] = roc_auc(probs, labels)
+        for metric in METRICS:
+            assert summary[f"{metric}_{protocol}"] == pytest.approx(expected[metric], abs=1e-6), (metric, protocol)
+        for metric in METRICS[:4]:
+            assert summary[f"observer2_{metric}_{protocol}"] == pytest.approx(observer[metric], abs=1e-6), metric
+        for output in outputs:
+            per_image[output["id"], protocol]["auc"] = roc_auc(output[f"prob{postfix}"], output[f"label{postfix}"])
+    # the easy background outside the FOV inflates accuracy
+    assert summary["accuracy_whole_image"] > summary["accuracy_inside_fov"]
+
     table = (out_dir / "metrics.md").read_text()
-    assert "| Model | Recall | TNR | Dice | Accuracy | AUC |" in table and "| DenseUNet-JA-9 |" in table
-    assert "inside the field of view" in table
-    for output in outputs:
-        per_image[output["id"]]["auc"] = roc_auc(output["prob"], output["label"])
+    assert "| Model | Protocol | Recall | TNR | Dice | Accuracy | AUC |" in table
+    for row, protocol in (("DenseUNet-JA-9", "whole image"), ("DenseUNet-JA-9", "inside FOV"), ("2nd observer", "whole image")):
+        assert f"| {row} | {protocol} | " in table
+    assert "whole image, every pixel" in table and "inside FOV, only the pixels inside" in table
     with open(out_dir / "metrics_per_image.csv") as f:
         rows = {row["id"]: row for row in csv.DictReader(f)}
-    assert set(rows) == set(per_image)
-    for image_id, values in per_image.items():
-        for key in ("recall", "tnr", "dice", "accuracy", "auc"):
-            assert float(rows[image_id][key]) == pytest.approx(values[key], abs=2e-6), (image_id, key)
+    assert set(rows) == {entry["id"] for entry in test}
+    for (image_id, protocol), values in per_image.items():
+        for metric in METRICS:
+            assert float(rows[image_id][f"{metric}_{protocol}"]) == pytest.approx(values[metric], abs=2e-6)
 
 
-def test_evaluation_over_whole_images_is_a_labelled_option(dataset, trained, evaluated, tmp_path):
-    run_workflow([TRAIN, EVALUATE], **settings(dataset, trained, output_dir=str(tmp_path), fov_only=False))
-    preds, labels = [], []
-    for entry in drive_datalist(dataset, "test", require_labels=True):
-        pred = read_png(tmp_path / "predictions" / f"{entry['id']}_mask.png") > 0
-        assert not pred[~read_binary(entry["mask"])].any()  # background outside the FOV, as in the FOV run
-        preds.append(pred.ravel())
-        labels.append(read_binary(entry["label"]).ravel())
-    expected = confusion_metrics(np.concatenate(preds), np.concatenate(labels))
-    summary = json.loads((tmp_path / "metrics_summary.json").read_text())
-    for key in ("recall", "tnr", "dice", "accuracy"):
-        assert summary[key] == pytest.approx(expected[key], abs=1e-6), key
-    assert "All pixels of each image" in (tmp_path / "metrics.md").read_text()
-    in_fov = json.loads((evaluated[0] / "metrics_summary.json").read_text())
-    assert summary["accuracy"] > in_fov["accuracy"]  # the easy background outside the FOV inflates accuracy
+def test_evaluation_without_2nd_observer_has_no_observer_row(dataset, trained, tmp_path):
+    data = tmp_path / "DRIVE"
+    shutil.copytree(dataset, data)
+    shutil.rmtree(data / "test" / "2nd_manual")
+    run_workflow([TRAIN, EVALUATE], **settings(data, trained, output_dir=str(tmp_path / "eval"), save_predictions=False))
+    summary = json.loads((tmp_path / "eval" / "metrics_summary.json").read_text())
+    assert list(summary) == [f"{m}_{p}" for p in PROTOCOLS for m in METRICS]
+    table = (tmp_path / "eval" / "metrics.md").read_text()
+    assert "2nd observer" not in table and "| DenseUNet-JA-9 | inside FOV | " in table
 
 
 def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):

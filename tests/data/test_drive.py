@@ -34,6 +34,15 @@ def test_test_datalist_with_labels(drive_root):
     assert [entry["id"] for entry in datalist] == ["01_test", "02_test"]
     assert datalist[1]["label"] == str(drive_root / "test" / "1st_manual" / "02_manual1.gif")
     assert datalist[1]["mask"] == str(drive_root / "test" / "mask" / "02_test_mask.gif")
+    assert datalist[1]["label2"] == str(drive_root / "test" / "2nd_manual" / "02_manual2.gif")
+
+
+def test_second_observer_only_where_its_folder_exists(drive_copy):
+    shutil.rmtree(drive_copy / "test" / "2nd_manual")
+    assert all("label2" not in entry for entry in drive_datalist(drive_copy, "test"))
+    (drive_copy / "test" / "2nd_manual").mkdir()
+    with pytest.raises(DatasetError, match="second-observer label .*01_manual2.gif is missing"):
+        drive_datalist(drive_copy, "test")
 
 
 @pytest.mark.parametrize("layout", ["itself", "parent", "nested"])

@@ -17,6 +17,7 @@ from monai_jattn.data import (
 from monai_jattn.data.sample_drive import synthesize_fundus
 from monai_jattn.data.sample_isic2017 import ISIC2017_SAMPLE_SIZES, synthesize_dermoscopy
 from monai_jattn.settings import SettingError
+from monai_jattn.transforms import LoadImage2Dd
 
 
 def tree(root):
@@ -53,9 +54,26 @@ def test_drive_layout_names_and_formats(tmp_path):
             with Image.open(root / name) as image:
                 assert image.format == "GIF" and image.size == (36, 40)
                 modes.add(image.mode)
-                assert set(np.unique(np.asarray(image.convert("L")))) <= {0, 255}
+                if "2nd_manual" not in name:
+                    assert set(np.unique(np.asarray(image.convert("L")))) <= {0, 255}
     assert modes == {"P", "L"}  # loaders must handle both
     check_datalist(drive_datalist(root) + drive_datalist(root, "test"))
+
+
+def test_drive_second_observer_is_a_palette_gif_like_the_real_one(tmp_path):
+    root = write_drive_sample(tmp_path / "DRIVE", num_train=1, num_test=2, image_size=(40, 36))
+    test = drive_datalist(root, "test")
+    assert [entry["label2"] for entry in test] == [str(root / f"test/2nd_manual/0{i}_manual2.gif") for i in (1, 2)]
+    with Image.open(test[0]["label2"]) as image:  # DRIVE's 2nd_manual: indices 0/1, colours not pure black/white
+        assert image.mode == "P" and image.getpalette()[:6] == [4, 2, 4, 252, 254, 252]
+        indices = np.asarray(image)
+    assert set(np.unique(indices)) == {0, 1}
+    for entry in test:
+        loaded = LoadImage2Dd(("label", "label2"), binary_keys=("label", "label2"))(entry)
+        observer2, observer1 = loaded["label2"][0].numpy().T, loaded["label"][0].numpy().T  # (W, H) -> (H, W)
+        assert 0 < observer2.sum() < observer1.sum()  # the second observer misses the thinnest vessels
+        assert np.all(observer1[observer2 > 0] == 1)
+    assert np.array_equal(LoadImage2Dd("label2", binary_keys="label2")(test[0])["label2"][0].numpy().T, indices)
 
 
 def test_drive_without_test_labels(tmp_path):

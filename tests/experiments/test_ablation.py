@@ -45,14 +45,25 @@ def _args(dataset, out, *extra):
 def test_ablation_writes_results_table_and_both_figures(finished):
     with open(finished / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["model"], r["seed"]) for r in rows] == [("dense_unet", "0"), ("dense_unet", "1"), ("ja9", "0"), ("ja9", "1")]
-    assert list(rows[0])[:8] == ["model", "label", "seed", "recall", "tnr", "dice", "accuracy", "auc"]
-    assert all(0.0 <= float(r[m]) <= 1.0 for r in rows for m in ("recall", "tnr", "dice", "accuracy", "auc"))
-    assert {r["max_iterations"] for r in rows} == {"2"}
+    assert [(r["model"], r["seed"]) for r in rows] == [
+        ("dense_unet", "0"), ("dense_unet", "1"), ("ja9", "0"), ("ja9", "1"), ("observer2", "")
+    ]  # fmt: skip
+    metrics = ("recall", "tnr", "dice", "accuracy", "auc")
+    keys = [f"{m}_{p}" for p in ("whole_image", "inside_fov") for m in metrics]
+    assert list(rows[0])[:13] == ["model", "label", "seed", *keys]
+    assert all(0.0 <= float(r[k]) <= 1.0 for r in rows[:4] for k in keys)
+    assert {r["max_iterations"] for r in rows[:4]} == {"2"}
+    # the 2nd observer's row: the sample data's second observer against the first, no AUC (a binary map)
+    observer = rows[4]
+    assert observer["label"] == "2nd observer" and observer["auc_whole_image"] == "" and observer["max_iterations"] == ""
+    evaluated = (finished / "runs" / "ja9_seed0" / "eval" / "metrics_summary.json").read_text()
+    assert f'"observer2_dice_inside_fov": {observer["dice_inside_fov"]}' in evaluated
     markdown = (finished / "results.md").read_text()
-    assert "| Model | Recall | TNR | Dice | Accuracy | AUC | Seeds |" in markdown
+    whole, fov = markdown.index("## Whole image"), markdown.index("## Inside FOV")
+    assert whole < fov and markdown.count("| Model | Recall | TNR | Dice | Accuracy | AUC | Seeds |") == 2
     assert "| DenseUNet-JA-9 | " in markdown and " ± " in markdown and "| 2 |" in markdown
-    assert "0.8164" in markdown  # the paper's DRIVE table for comparison
+    assert markdown.count("| 2nd observer | ") == 2 and "| – | – |" in markdown
+    assert "0.8164" in markdown and "8.9%" in markdown  # the paper's DRIVE table, compared whole image
     for figure in ("dice_bars.png", "segmentation_grid.png"):
         assert (finished / figure).read_bytes()[:4] == b"\x89PNG"
     for run in ("dense_unet_seed0", "dense_unet_seed1", "ja9_seed0", "ja9_seed1"):
@@ -82,7 +93,7 @@ def test_rerun_skips_finished_runs_and_resumes_an_interrupted_one(finished, data
     assert calls == [("train", ckpt_dir, True), ("eval", ckpt_dir, None)]
     assert (interrupted / "done").exists() and (interrupted / "eval" / "metrics_summary.json").exists()
     with open(out / "results.csv") as handle:
-        assert len(list(csv.DictReader(handle))) == 4
+        assert len(list(csv.DictReader(handle))) == 4 + 1  # and the 2nd observer
 
     calls.clear()
     main(_args(dataset, out))
@@ -157,10 +168,11 @@ def test_bad_inputs_get_clear_errors(dataset, tmp_path):
 
 
 def test_variants_overrides_and_summaries():
-    assert list(MODEL_VARIANTS) == ["dense_unet", "sa", "pwa", *(f"ja{k}" for k in range(1, 10))]
+    assert list(MODEL_VARIANTS) == ["dense_unet", "sa", "pwa", *(f"ja{k}" for k in range(1, 10)), "basic_unet"]
     assert MODEL_VARIANTS["ja4"].network_overrides() == {"network_def#attention": "ja", "network_def#ja_variant": 4}
     assert MODEL_VARIANTS["dense_unet"].network_overrides()["network_def#attention"] == "none"
-    assert parse_model_names(None) == list(MODEL_VARIANTS)
+    assert MODEL_VARIANTS["basic_unet"].network_overrides()["network_def"]["_target_"] == "BasicUNet"
+    assert parse_model_names(None) == list(MODEL_VARIANTS)[:12]  # the paper's twelve by default
     assert parse_override("patch_size=[64, 64]") == ("patch_size", [64, 64])
     assert parse_override("device=cuda:1") == ("device", "cuda:1")
 
@@ -175,3 +187,13 @@ def test_variants_overrides_and_summaries():
     markdown = results_markdown(rows, "t")
     assert "| AUC | Jaccard | Seeds |" in markdown
     assert "| DenseUNet-SA | 0.6000 ± 0.1414 |" in markdown and "| DenseUNet-JA-9 | 0.6000 | 0.8000 |" in markdown
+
+
+def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
+    overrides = {"num_workers": 0, "patch_size": [32, 32], "network_def#features": [4, 4, 4, 4, 4, 4]}
+    (row,) = ablation.run_ablation(
+        "drive", dataset, tmp_path, models="basic_unet", max_iterations=1, overrides=overrides, device="cpu", progress=False
+    )
+    assert row["model"] == "basic_unet" and 0.0 <= row["dice_whole_image"] <= 1.0
+    assert "| BasicUNet (MONAI) | whole image | " in (tmp_path / "runs" / "basic_unet_seed0" / "eval" / "metrics.md").read_text()
+    assert "| BasicUNet (MONAI) | " in (tmp_path / "results.md").read_text()

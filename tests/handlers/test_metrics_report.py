@@ -10,7 +10,7 @@ from ignite.engine import Engine
 from metrics_reference import confusion_metrics, roc_auc
 from monai.handlers import ConfusionMatrix, from_engine
 
-from monai_jattn.handlers import MetricsReportSaver, PixelROCAUC
+from monai_jattn.handlers import OBSERVER2_PREFIX, MetricsReportSaver, PixelROCAUC, metric_key, segmentation_metrics
 
 NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
 
@@ -93,3 +93,59 @@ def test_missing_metric_is_a_clear_error(tmp_path):
     with pytest.raises(KeyError, match="dice"):
         engine.run([[{"id": "a"}]])
     assert not list(tmp_path.iterdir())
+
+
+def test_two_protocols_and_a_reference_row_match_numpy(tmp_path):
+    """segmentation_metrics in two protocols (all pixels; those inside a mask) and a second observer's row."""
+    images = make_images()
+    rng = np.random.default_rng(1)
+    for im in images:
+        im["mask"] = (rng.random(im["label"].shape) < 0.6).astype(np.float32)
+        im["observer2"] = np.where(rng.random(im["label"].shape) < 0.8, im["label"], 1 - im["label"])
+        inside = im["mask"] > 0
+        for key in ("pred", "prob", "label", "observer2"):
+            im[f"{key}_fov"] = im[key][inside][None]
+    engine = Engine(lambda engine, batch: batch)
+    protocols = {"whole_image": "", "inside_fov": "_fov"}
+    names = ["recall", "tnr", "dice", "accuracy", "auc"]
+    metrics = segmentation_metrics(names, protocols) | segmentation_metrics(
+        names[:4], protocols, pred_key="observer2", prob_key=None, prefix=OBSERVER2_PREFIX
+    )
+    for name, handler in metrics.items():
+        handler.attach(engine, name)
+    MetricsReportSaver(
+        tmp_path, names, "DenseUNet-JA", protocols=list(protocols), reference_rows={"2nd observer": OBSERVER2_PREFIX}
+    ).attach(engine)
+    engine.run([[{k: torch.as_tensor(v) if k != "id" else v for k, v in im.items()} for im in images]])
+
+    summary = json.loads((tmp_path / "metrics_summary.json").read_text())
+    assert list(summary) == [metric_key(n, p) for p in protocols for n in names] + [
+        metric_key(n, p, OBSERVER2_PREFIX) for p in protocols for n in names[:4]
+    ]
+    for protocol, postfix in protocols.items():
+        pooled = {k: np.concatenate([im[f"{k}{postfix}"].ravel() for im in images]) for k in ("pred", "prob", "label", "observer2")}
+        expected = confusion_metrics(pooled["pred"], pooled["label"]) | {"auc": roc_auc(pooled["prob"], pooled["label"])}
+        observer = confusion_metrics(pooled["observer2"], pooled["label"])
+        for name in names:
+            assert summary[f"{name}_{protocol}"] == pytest.approx(expected[name], abs=1e-6), (name, protocol)
+        for name in names[:4]:
+            assert summary[f"observer2_{name}_{protocol}"] == pytest.approx(observer[name], abs=1e-6), (name, protocol)
+    table = (tmp_path / "metrics.md").read_text().splitlines()
+    assert table[0] == "| Model | Protocol | Recall | TNR | Dice | Accuracy | AUC |"
+    assert table[2].startswith("| DenseUNet-JA | whole image | ") and table[3].startswith("| DenseUNet-JA | inside FOV | ")
+    assert table[5] == "| 2nd observer | inside FOV | " + " | ".join(
+        f"{summary['observer2_' + n + '_inside_fov']:.4f}" for n in names[:4]
+    ) + " | – |"
+    with open(tmp_path / "metrics_per_image.csv") as f:
+        rows = list(csv.DictReader(f))
+    first = images[0]
+    inside = confusion_metrics(first["observer2_fov"], first["label_fov"])
+    assert float(rows[0]["observer2_dice_inside_fov"]) == pytest.approx(inside["dice"], abs=2e-6)
+    assert float(rows[0]["auc_whole_image"]) == pytest.approx(roc_auc(first["prob"], first["label"]), abs=2e-6)
+
+
+def test_segmentation_metrics_refuses_what_it_cannot_compute():
+    with pytest.raises(ValueError, match="unknown metric"):
+        segmentation_metrics(["hausdorff"])
+    with pytest.raises(ValueError, match="prob_key"):
+        segmentation_metrics(["auc"], prob_key=None)

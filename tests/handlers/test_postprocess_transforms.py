@@ -20,6 +20,18 @@ def test_masked_pixels_keeps_the_same_pixels_for_every_key():
     assert out["mask"] is mask
 
 
+def test_masked_pixels_with_output_postfix_keeps_the_whole_images():
+    pred, label = torch.arange(6.0).reshape(1, 2, 3), torch.ones(1, 2, 3)
+    mask = torch.tensor([[[1, 0, 1], [0, 1, 0]]])
+    data = {"pred": pred, "label": label, "mask": mask}
+    out = MaskedPixelsd(keys=["pred", "label", "absent"], output_postfix="_fov", allow_missing_keys=True)(data)
+    assert torch.equal(out["pred"], pred) and torch.equal(out["label"], label)  # unchanged
+    assert torch.equal(out["pred_fov"], torch.tensor([[0.0, 2.0, 4.0]])) and out["label_fov"].shape == (1, 3)
+    assert "absent_fov" not in out
+    with pytest.raises(ValueError, match="output_postfix"):
+        MaskedPixelsd(keys="pred", output_postfix="")
+
+
 def test_masked_pixels_errors_name_the_problem():
     with pytest.raises(KeyError, match="no 'mask' mask"):
         MaskedPixelsd(keys="pred")({"pred": torch.zeros(1, 2, 2)})

@@ -43,7 +43,7 @@ def gif_mask():
     return mask
 
 
-@pytest.mark.parametrize("mode", ["L", "P-index1-white", "P-index0-white"])
+@pytest.mark.parametrize("mode", ["L", "P-index1-white", "P-index0-white", "P-near-black"])
 def test_binary_gif_in_any_palette_mode(tmp_path, mode):
     mask = gif_mask()
     path = tmp_path / "mask.gif"
@@ -52,7 +52,8 @@ def test_binary_gif_in_any_palette_mode(tmp_path, mode):
     else:
         inverted = mode == "P-index0-white"
         image = Image.fromarray(1 - mask if inverted else mask, "P")
-        image.putpalette([255, 255, 255, 0, 0, 0] if inverted else [0, 0, 0, 255, 255, 255])
+        palette = {"P-index1-white": [0, 0, 0, 255, 255, 255], "P-index0-white": [255, 255, 255, 0, 0, 0]}
+        image.putpalette(palette.get(mode, [4, 2, 4, 252, 254, 252]))  # near-black: DRIVE's 2nd_manual GIFs
         image.save(path)
     out = LoadImage2Dd("label", binary_keys="label")({"label": str(path)})["label"]
     assert out.shape == (1, 10, 12) and out.dtype == torch.float32

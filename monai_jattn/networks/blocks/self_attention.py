@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -119,3 +122,51 @@ class SelfAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, qkv[2])  # (B, heads, N, head_channels)
         out = self.out_proj(out.transpose(1, 2).reshape(batch, num_tokens, self.inter_channels))
         return (self.gamma * out).transpose(1, 2).reshape(x.shape)
+
+    def attention_weights(self, x: torch.Tensor, positions: torch.Tensor | Sequence[Sequence[int]]) -> torch.Tensor:
+        """
+        The attention weights of chosen query positions, ``softmax(q_i k^T / sqrt(d))`` per head (q and k
+        layer-normalised first where ``qk_norm``), computed in float32 from this module's own
+        projections (``forward`` never builds them). Only the rows of the chosen queries are made, so
+        this costs ``Q x N``, not ``N x N``.
+
+        Args:
+            x: input of shape ``(B, in_channels, *spatial)``, as ``forward`` receives it.
+            positions: ``Q`` query positions, each a sequence of ``spatial_dims`` indices into
+                ``x.shape[2:]``, e.g. ``[(3, 5), (10, 1)]``.
+
+        Returns:
+            weights of shape ``(B, num_heads, Q, *spatial)``: for each head and query, how much every
+            position contributes to that query's output; each map sums to 1.
+
+        Example::
+
+            >>> sa = SelfAttention(spatial_dims=2, in_channels=8)
+            >>> sa.attention_weights(torch.randn(1, 8, 6, 5), [(0, 0), (5, 4)]).shape
+            torch.Size([1, 1, 2, 6, 5])
+        """
+        if x.dim() != self.spatial_dims + 2:
+            raise ValueError(f"SelfAttention expects a {self.spatial_dims + 2}D input, got shape {list(x.shape)}.")
+        spatial = tuple(x.shape[2:])
+        index = torch.as_tensor(positions, dtype=torch.long, device=x.device).reshape(-1, self.spatial_dims)
+        for dim, size in enumerate(spatial):
+            if index.numel() and not 0 <= int(index[:, dim].min()) <= int(index[:, dim].max()) < size:
+                raise ValueError(f"query positions {index.tolist()} lie outside the spatial shape {list(spatial)}.")
+        flat = torch.zeros(index.shape[0], dtype=torch.long, device=x.device)
+        for dim, size in enumerate(spatial):  # row-major, as x.flatten(2)
+            flat = flat * size + index[:, dim]
+        batch = x.shape[0]
+        tokens = x.detach().flatten(2).transpose(1, 2).float()  # (B, N, C)
+        bias = None if self.qkv.bias is None else self.qkv.bias.detach().float()
+        qkv = F.linear(tokens, self.qkv.weight.detach().float(), bias)
+        qkv = qkv.view(batch, tokens.shape[1], 3, self.num_heads, self.head_channels)
+        query, key = qkv[:, flat, 0], qkv[:, :, 1]  # (B, Q, heads, d), (B, N, heads, d)
+        if self.qk_norm:
+            query, key = _layer_norm_float32(query, self.q_norm), _layer_norm_float32(key, self.k_norm)
+        scores = torch.einsum("bqhd,bnhd->bhqn", query, key) / math.sqrt(self.head_channels)
+        return scores.softmax(dim=-1).reshape(batch, self.num_heads, index.shape[0], *spatial)
+
+
+def _layer_norm_float32(t: torch.Tensor, norm: nn.Module) -> torch.Tensor:
+    """``norm`` (a LayerNorm over the last dimension) applied in float32, the module left as it is."""
+    return F.layer_norm(t.float(), norm.normalized_shape, norm.weight.detach().float(), norm.bias.detach().float(), norm.eps)
