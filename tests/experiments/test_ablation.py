@@ -125,7 +125,7 @@ def test_data_label_names_the_data_in_report_and_figure_titles(finished, dataset
     titles = []
     for name in ("plot_dice_bars", "plot_segmentation_grid"):
         real = getattr(ablation, name)
-        monkeypatch.setattr(ablation, name, lambda *args, real=real: titles.append(args[-1]) or real(*args))
+        monkeypatch.setattr(ablation, name, lambda *args, real=real, **kwargs: titles.append(args[-1]) or real(*args, **kwargs))
     main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
           "--data_label", "synthetic DRIVE sample"])  # fmt: skip
     assert titles == ["synthetic DRIVE sample: Dice per model (2 iterations)", "synthetic DRIVE sample: segmentation maps"]

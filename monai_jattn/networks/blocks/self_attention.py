@@ -100,7 +100,7 @@ class SelfAttention(nn.Module):
         if x.dim() != self.spatial_dims + 2:
             raise ValueError(f"SelfAttention expects a {self.spatial_dims + 2}D input, got shape {list(x.shape)}.")
         if not torch.jit.is_scripting():
-            if torch.is_autocast_enabled(x.device.type):
+            if torch.amp.is_autocast_available(x.device.type) and torch.is_autocast_enabled(x.device.type):
                 return self._attend_float32(x)
         return self._attend(x)
 
