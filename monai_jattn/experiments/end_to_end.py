@@ -65,22 +65,21 @@ _LEGACY_DATA = {
 
 
 def _bare_step_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
-    """Median seconds of forward + loss + backward + optimizer step on one batch of the bundle's loader."""
+    """Median seconds of the trainer's own step on one batch of the bundle's loader: its inferer
+    (with MONAI's CUDA autocast where ``amp``), loss, backward and optimizer step, without the engine."""
     parser = workflow.parser
     network, optimizer = parser.get_parsed_content("network"), parser.get_parsed_content("optimizer")
-    loss_fn = parser.get_parsed_content("loss")
+    loss_fn, inferer = parser.get_parsed_content("loss"), parser.get_parsed_content("train#inferer")
     speed = parser.get_parsed_content("speed")
     device = torch.device(parser.get_parsed_content("device"))
     batch = next(iter(parser.get_parsed_content("train#dataloader")))
-    image, label = batch["image"].to(device), batch["label"].to(device)
-    if hasattr(image, "as_tensor"):
-        image, label = image.as_tensor(), label.as_tensor()
+    image, label = (torch.as_tensor(batch[key]).to(device) for key in ("image", "label"))
     network.train()
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, enabled=speed["amp"], **speed["amp_kwargs"]):
-            loss = loss_fn(network(image), label)
+            loss = loss_fn(inferer(image, network), label)
         loss.backward()
         optimizer.step()
 

@@ -102,6 +102,8 @@ class TrainingCurveSaver:
 
     def _record_loss(self, engine: Engine) -> None:
         loss = self.loss_transform(engine.state.output)
+        if isinstance(loss, (tuple, list)):  # from_engine on an un-decollated output gives a 1-tuple
+            loss = loss[0]
         self.curve["loss"]["iteration"].append(engine.state.iteration)
         self.curve["loss"]["value"].append(float(loss))
 

@@ -300,6 +300,10 @@ def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
     latest = load_checkpoint(tmp_path / "models" / "latest.pt")
     assert latest["trainer"]["iteration"] == 4 and "module." not in next(iter(latest["network"]))
     assert len(list((tmp_path / "eval").glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer and validator
+    saved = (tmp_path / "models" / "latest.pt").read_bytes()
+    again = run_cli(TORCHRUN + ["--config_file", train_files] + overrides, expect_failure=True)
+    assert "latest.pt" in again.stdout + again.stderr and "--overwrite True" in again.stdout + again.stderr
+    assert (tmp_path / "models" / "latest.pt").read_bytes() == saved  # rank 0 refused before any rank trained
     eval_files = f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"
     run_cli(TORCHRUN + ["--config_file", eval_files] + overrides)
     with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
