@@ -8,6 +8,8 @@ import shutil
 
 import torch
 
+from monai_jattn.settings import check_device
+
 __all__ = ["resolve_speed_settings"]
 
 logger = logging.getLogger(__name__)
@@ -51,11 +53,10 @@ def resolve_speed_settings(
         for MONAI's engines (CUDA), ``cpu_autocast`` for ``AutocastInferer`` (bfloat16).
 
     Raises:
-        ValueError: for an unknown ``amp_dtype`` or a device torch does not have.
+        SettingError: for a device this machine does not have (see `monai_jattn.settings.check_device`).
+        ValueError: for an unknown ``amp_dtype``.
     """
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device '{device}' was asked for, but torch {torch.__version__} sees no CUDA device.")
+    device = check_device(device)
     if amp_dtype not in _AMP_DTYPES:
         raise ValueError(f"amp_dtype must be one of {sorted(_AMP_DTYPES)}, got {amp_dtype!r}.")
     cuda = device.type == "cuda"

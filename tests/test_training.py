@@ -7,6 +7,7 @@ import logging
 import pytest
 import torch
 
+from monai_jattn.settings import SettingError
 from monai_jattn.training import resolve_speed_settings
 
 
@@ -56,7 +57,7 @@ def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="amp_dtype"):
         resolve_speed_settings("cpu", amp_dtype="float8")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="sees no CUDA device"):
+        with pytest.raises(SettingError, match="no usable CUDA GPU"):
             resolve_speed_settings("cuda:0")
 
 
