@@ -321,6 +321,22 @@ def test_training_stops_at_max_iterations_between_validations(dataset, tmp_path)
     assert curve["validation"]["iteration"] == [2, 4, 5]  # the final, partial interval is validated too
 
 
+def test_same_seed_same_run(dataset, tmp_path):
+    """The batch data path draws the same patches and augmentations for the same seed: two runs give
+    the same losses and weights; another seed gives other losses."""
+
+    def run(name: str, seed: int) -> tuple[list[float], dict]:
+        run_workflow([TRAIN], **settings(dataset, tmp_path / name, max_iterations=3, val_interval=3, seed=seed))
+        curve = json.loads((tmp_path / name / "eval" / "training_curve.json").read_text())
+        return curve["loss"]["value"], load_checkpoint(tmp_path / name / "models" / "latest.pt")["network"]
+
+    losses, weights = run("first", 0)
+    again_losses, again_weights = run("again", 0)
+    other_losses, _ = run("other", 1)
+    assert losses == again_losses and all(torch.equal(weights[k], again_weights[k]) for k in weights)
+    assert losses != other_losses
+
+
 def test_nan_loss_ends_the_run_with_an_error(dataset, tmp_path):
     overrides = settings(dataset, tmp_path, max_iterations=4, val_interval=2)
     command = [sys.executable, "-m", "monai.bundle", "run", "--config_file", str(TRAIN), *cli_args(overrides)]
