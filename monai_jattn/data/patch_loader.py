@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from monai.transforms import Randomizable
-from monai.utils import ensure_tuple
+from monai.transforms.utils import correct_crop_centers
+from monai.utils import convert_to_tensor, ensure_tuple
 
 __all__ = ["CachedPatchLoader"]
 
@@ -117,16 +118,13 @@ class CachedPatchLoader(Randomizable):
         with ThreadPoolExecutor(max(self.num_workers, 1)) as pool:
             items = list(pool.map(self.data.__getitem__, range(len(self.data))))
         cpu = [self._tensors(item, i) for i, item in enumerate(items)]
-        device = self._cache_device(sum(t.nelement() * t.element_size() for item in cpu for t in item.values()))
+        nbytes = sum(t.nelement() * t.element_size() for item in cpu for key, t in item.items() if key in self.keys)
+        device = self._cache_device(nbytes)
         pin = device.type == "cpu" and self.device.type == "cuda"
         self._cache = [
             {key: t.pin_memory() if pin else t.to(device) for key, t in item.items() if key in self.keys} for item in cpu
         ]
-        self._centres = [self._centre_indices(item) for item in cpu]
-        for index, (item, centres) in enumerate(zip(cpu, self._centres)):
-            if self.centre_key is not None and self.spatial_size is not None and centres is None:
-                name = getattr(items[index].get(self.centre_key), "meta", {}).get("filename_or_obj", f"item {index}")
-                logger.warning(f"CachedPatchLoader: '{self.centre_key}' of {name} is empty; its patches are centred anywhere.")
+        self._centres = [self._centre_indices(tensors, item, i) for i, (tensors, item) in enumerate(zip(cpu, items))]
         return self._cache
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
@@ -153,17 +151,14 @@ class CachedPatchLoader(Randomizable):
         }
 
     def _patch_slices(self, index: int, shape: Sequence[int]) -> tuple[slice, ...]:
-        """A patch around a random centre, moved inside the image (MONAI's ``correct_crop_centers``)."""
+        """A patch around a random centre, moved inside the image by MONAI's ``correct_crop_centers``."""
         centres = self._centres[index]
         if centres is None:
             flat = int(self.R.randint(int(np.prod(shape))))
         else:
             flat = int(centres[self.R.randint(centres.size)])
-        slices = []
-        for centre, size, length in zip(np.unravel_index(flat, tuple(shape)), self.spatial_size, shape):
-            start = min(max(int(centre), size // 2), length - size + size // 2) - size // 2
-            slices.append(slice(start, start + size))
-        return tuple(slices)
+        centre = correct_crop_centers([int(c) for c in np.unravel_index(flat, tuple(shape))], self.spatial_size, shape)
+        return tuple(slice(int(c) - size // 2, int(c) - size // 2 + size) for c, size in zip(centre, self.spatial_size))
 
     def _tensors(self, item: Mapping[Hashable, object], index: int) -> dict[str, torch.Tensor]:
         """The item's ``keys`` (and ``centre_key``) as plain float32 CPU tensors, shapes checked."""
@@ -173,9 +168,8 @@ class CachedPatchLoader(Randomizable):
             raise KeyError(f"Training item {index} must hold the keys {list(wanted)}, it has {have}.")
         tensors = {}
         for key in wanted:
-            value = item[key]
-            value = value.as_tensor() if hasattr(value, "as_tensor") else torch.as_tensor(np.asarray(value))
-            tensors[key] = value.detach().to("cpu", torch.float32).contiguous()
+            value = convert_to_tensor(item[key], dtype=torch.float32, device="cpu", track_meta=False)
+            tensors[key] = value.detach().contiguous()
         shapes = {key: tuple(t.shape[1:]) for key, t in tensors.items()}
         if len(set(shapes.values())) != 1:
             raise ValueError(f"Training item {index} has keys of different spatial shapes: {shapes}.")
@@ -185,11 +179,16 @@ class CachedPatchLoader(Randomizable):
                 raise ValueError(f"Training item {index} of spatial shape {shape} is smaller than the patch {self.spatial_size}.")
         return tensors
 
-    def _centre_indices(self, item: Mapping[str, torch.Tensor]) -> np.ndarray | None:
+    def _centre_indices(self, tensors: Mapping[str, torch.Tensor], item: Mapping, index: int) -> np.ndarray | None:
+        """Flat indices of the non-zero pixels of ``centre_key`` (None: centre anywhere, warned when empty)."""
         if self.centre_key is None or self.spatial_size is None:
             return None
-        centres = np.flatnonzero(item[self.centre_key].amax(0).numpy() > 0)
-        return centres if centres.size else None
+        centres = np.flatnonzero(tensors[self.centre_key].amax(0).numpy() > 0)
+        if centres.size:
+            return centres
+        name = getattr(item[self.centre_key], "meta", {}).get("filename_or_obj", f"item {index}")
+        logger.warning(f"CachedPatchLoader: '{self.centre_key}' of {name} is empty; its patches are centred anywhere.")
+        return None
 
     def _cache_device(self, nbytes: int) -> torch.device:
         if self.device.type != "cuda":
