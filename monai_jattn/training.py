@@ -100,12 +100,12 @@ def resolve_speed_settings(
 
 def _cannot_compile(device: torch.device) -> str:
     """Why torch.compile cannot work on ``device`` here, or "" where it can."""
-    import torch._dynamo  # noqa: PLC0415 (heavy import, only when compiling is asked for)
+    import torch._dynamo  # heavy: imported only when compiling is asked for
 
     if not torch._dynamo.is_dynamo_supported():
         return f"torch.compile is not supported by this Python/torch ({torch.__version__})"
     if device.type == "cuda":
-        from torch.utils._triton import has_triton  # noqa: PLC0415
+        from torch.utils._triton import has_triton
 
         return "" if has_triton() else "Triton is not installed, so torch cannot compile for CUDA"
     if device.type == "cpu" and not any(shutil.which(cc) for cc in ("cc", "gcc", "clang", "g++")):

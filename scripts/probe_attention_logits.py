@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 import monai
-from monai.bundle import ConfigParser
 import torch
+from monai.bundle import ConfigParser
 
 from monai_jattn.experiments.ablation import find_bundle
 from monai_jattn.networks import DenseUNet
@@ -40,7 +40,11 @@ def attention_statistics(sa: torch.nn.Module, x: torch.Tensor) -> dict[str, floa
         logits = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
         weights = logits.softmax(-1)
         entropy = -(weights * weights.clamp_min(1e-30).log()).sum(-1).mean()
-    return {"logit_max": logits.abs().max().item(), "entropy": entropy.item(), "input_rms": x.float().pow(2).mean().sqrt().item()}
+    return {
+        "logit_max": logits.abs().max().item(),
+        "entropy": entropy.item(),
+        "input_rms": x.float().pow(2).mean().sqrt().item(),
+    }
 
 
 def main() -> None:

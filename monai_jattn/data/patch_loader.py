@@ -122,7 +122,8 @@ class CachedPatchLoader(Randomizable):
         device = self._cache_device(nbytes)
         pin = device.type == "cpu" and self.device.type == "cuda"
         self._cache = [
-            {key: t.pin_memory() if pin else t.to(device) for key, t in item.items() if key in self.keys} for item in cpu
+            {key: t.pin_memory() if pin else t.to(device) for key, t in item.items() if key in self.keys}
+            for item in cpu
         ]
         self._centres = [self._centre_indices(tensors, item, i) for i, (tensors, item) in enumerate(zip(cpu, items))]
         return self._cache
@@ -134,14 +135,19 @@ class CachedPatchLoader(Randomizable):
         order = np.empty(0, np.int64)
         while True:
             while order.size < self.batch_size:
-                order = np.concatenate([order, self.R.permutation(np.repeat(np.arange(len(cache)), self.patches_per_image))])
+                order = np.concatenate(
+                    [order, self.R.permutation(np.repeat(np.arange(len(cache)), self.patches_per_image))]
+                )
             chosen, order = order[: self.batch_size], order[self.batch_size :]
             batch = self._crop(cache, chosen)
             yield batch if self.transform is None else self.transform(batch)
 
     def _crop(self, cache: list[dict[str, torch.Tensor]], chosen: np.ndarray) -> dict[str, torch.Tensor]:
         if self.spatial_size is None:
-            return {key: torch.stack([cache[i][key] for i in chosen]).to(self.device, non_blocking=True) for key in self.keys}
+            return {
+                key: torch.stack([cache[i][key] for i in chosen]).to(self.device, non_blocking=True)
+                for key in self.keys
+            }
         slices = [self._patch_slices(i, cache[i][self.keys[0]].shape[1:]) for i in chosen]
         return {
             key: torch.stack([cache[i][key][(slice(None), *s)] for i, s in zip(chosen, slices)]).to(
@@ -174,9 +180,12 @@ class CachedPatchLoader(Randomizable):
         if len(set(shapes.values())) != 1:
             raise ValueError(f"Training item {index} has keys of different spatial shapes: {shapes}.")
         shape = next(iter(shapes.values()))
-        if self.spatial_size is not None:
-            if len(self.spatial_size) != len(shape) or any(s > n for s, n in zip(self.spatial_size, shape)):
-                raise ValueError(f"Training item {index} of spatial shape {shape} is smaller than the patch {self.spatial_size}.")
+        if self.spatial_size is not None and (
+            len(self.spatial_size) != len(shape) or any(s > n for s, n in zip(self.spatial_size, shape))
+        ):
+            raise ValueError(
+                f"Training item {index} of spatial shape {shape} is smaller than the patch {self.spatial_size}."
+            )
         return tensors
 
     def _centre_indices(self, tensors: Mapping[str, torch.Tensor], item: Mapping, index: int) -> np.ndarray | None:

@@ -35,7 +35,7 @@ from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import synchronize, time_call
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 
-__all__ = ["END_TO_END_MODELS", "measure_end_to_end", "main"]
+__all__ = ["END_TO_END_MODELS", "main", "measure_end_to_end"]
 
 END_TO_END_MODELS: dict[str, dict[str, Any]] = {
     "DenseUNet-JA-9": {"network_def#attention": "ja", "network_def#ja_variant": 9},
@@ -216,7 +216,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--num_workers", type=int, default=0)
-    parser.add_argument("--patch_size", type=int, nargs=2, metavar=("H", "W"), help="training patch size (default: the bundle's)")
+    parser.add_argument(
+        "--patch_size", type=int, nargs=2, metavar=("H", "W"), help="training patch size (default: the bundle's)"
+    )
     parser.add_argument("--amp", action="store_true")
     parser.add_argument("--amp_dtype", default="bfloat16", choices=("bfloat16", "float16"))
     parser.add_argument("--channels_last", action="store_true")

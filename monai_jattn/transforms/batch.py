@@ -148,7 +148,9 @@ class RandRotateBatchd(_RandBatchTransform):
         for key, mode in self.key_iterator(d, self.mode):
             x = d[key]
             if x.dim() != 4:
-                raise ValueError(f"RandRotateBatchd rotates 2D batches (B, C, H, W), '{key}' has shape {list(x.shape)}.")
+                raise ValueError(
+                    f"RandRotateBatchd rotates 2D batches (B, C, H, W), '{key}' has shape {list(x.shape)}."
+                )
             if grid is None:
                 grid = self._grid(angles, x.shape[2:], x.device)
             chosen = torch.as_tensor(index, device=x.device)

@@ -92,7 +92,9 @@ def test_adjust_contrast_matches_monai():
     data = batch(4)
     out = RandAdjustContrastBatchd("image", prob=1.0, gamma=(1.7, 1.7))(data)
     for i in range(4):
-        torch.testing.assert_close(out["image"][i], torch.as_tensor(AdjustContrast(1.7)(data["image"][i])), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            out["image"][i], torch.as_tensor(AdjustContrast(1.7)(data["image"][i])), atol=1e-5, rtol=1e-5
+        )
 
 
 def test_scale_intensity_and_noise():

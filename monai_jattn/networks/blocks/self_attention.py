@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 __all__ = ["SelfAttention"]
 
@@ -126,8 +126,8 @@ class SelfAttention(nn.Module):
     def attention_weights(self, x: torch.Tensor, positions: torch.Tensor | Sequence[Sequence[int]]) -> torch.Tensor:
         """
         The attention weights of chosen query positions, ``softmax(q_i k^T / sqrt(d))`` per head (q and k
-        layer-normalised first where ``qk_norm``), computed in float32 from this module's own
-        projections (``forward`` never builds them). Only the rows of the chosen queries are made, so
+        layer-normalised first where ``qk_norm``), from this module's own layers with autocast off (in
+        float32 for a float32 module; ``forward`` never builds them). Only the rows of the chosen queries are made, so
         this costs ``Q x N``, not ``N x N``.
 
         Args:
@@ -156,17 +156,9 @@ class SelfAttention(nn.Module):
         for dim, size in enumerate(spatial):  # row-major, as x.flatten(2)
             flat = flat * size + index[:, dim]
         batch = x.shape[0]
-        tokens = x.detach().flatten(2).transpose(1, 2).float()  # (B, N, C)
-        bias = None if self.qkv.bias is None else self.qkv.bias.detach().float()
-        qkv = F.linear(tokens, self.qkv.weight.detach().float(), bias)
-        qkv = qkv.view(batch, tokens.shape[1], 3, self.num_heads, self.head_channels)
-        query, key = qkv[:, flat, 0], qkv[:, :, 1]  # (B, Q, heads, d), (B, N, heads, d)
-        if self.qk_norm:
-            query, key = _layer_norm_float32(query, self.q_norm), _layer_norm_float32(key, self.k_norm)
+        with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+            tokens = x.flatten(2).transpose(1, 2).to(self.qkv.weight.dtype)  # (B, N, C)
+            qkv = self.qkv(tokens).view(batch, tokens.shape[1], 3, self.num_heads, self.head_channels)
+            query, key = self.q_norm(qkv[:, flat, 0]).float(), self.k_norm(qkv[:, :, 1]).float()  # (B, Q|N, heads, d)
         scores = torch.einsum("bqhd,bnhd->bhqn", query, key) / math.sqrt(self.head_channels)
         return scores.softmax(dim=-1).reshape(batch, self.num_heads, index.shape[0], *spatial)
-
-
-def _layer_norm_float32(t: torch.Tensor, norm: nn.Module) -> torch.Tensor:
-    """``norm`` (a LayerNorm over the last dimension) applied in float32, the module left as it is."""
-    return F.layer_norm(t.float(), norm.normalized_shape, norm.weight.detach().float(), norm.bias.detach().float(), norm.eps)
