@@ -15,6 +15,8 @@ from monai.transforms import Randomizable
 from monai.transforms.utils import correct_crop_centers
 from monai.utils import convert_to_tensor, ensure_tuple
 
+from monai_jattn.settings import check_positive_int
+
 __all__ = ["CachedPatchLoader"]
 
 logger = logging.getLogger(__name__)
@@ -76,18 +78,14 @@ class CachedPatchLoader(Randomizable):
         device: str | torch.device = "cpu",
         num_workers: int = 0,
     ) -> None:
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-        if int(patches_per_image) < 1:
-            raise ValueError(f"patches_per_image must be >= 1, got {patches_per_image}.")
-        if spatial_size is not None and any(int(s) < 1 for s in spatial_size):
-            raise ValueError(f"spatial_size must be positive, got {spatial_size}.")
         self.data = data
         self.keys = tuple(ensure_tuple(keys))
-        self.batch_size = int(batch_size)
-        self.spatial_size = None if spatial_size is None else tuple(int(s) for s in spatial_size)
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.spatial_size = (
+            None if spatial_size is None else tuple(check_positive_int(s, "spatial_size") for s in spatial_size)
+        )
         self.centre_key = centre_key
-        self.patches_per_image = int(patches_per_image)
+        self.patches_per_image = check_positive_int(patches_per_image, "patches_per_image")
         self.transform = transform
         self.device = torch.device(device)
         self.num_workers = max(int(num_workers), 0)
