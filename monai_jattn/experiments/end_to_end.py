@@ -22,7 +22,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,13 @@ _LEGACY_DATA = {
 }
 
 
+def _median_seconds(fn: Callable[[], None], device: torch.device, repeats: int, warmup: int = 3) -> float:
+    """Median seconds of ``repeats`` timed calls of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    return statistics.median(time_call(fn, device) for _ in range(repeats))
+
+
 def _bare_step_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
     """Median seconds of the trainer's own step on one batch of the bundle's loader: its inferer
     (with MONAI's CUDA autocast where ``amp``), loss, backward and optimizer step, without the engine."""
@@ -85,9 +92,7 @@ def _bare_step_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):
-        step()
-    return statistics.median(time_call(step, device) for _ in range(repeats))
+    return _median_seconds(step, device, repeats)
 
 
 def _data_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
@@ -105,9 +110,7 @@ def _data_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
             batch = next(batches)
         batch["image"].to(device)
 
-    for _ in range(3):
-        draw()
-    return statistics.median(time_call(draw, device) for _ in range(repeats))
+    return _median_seconds(draw, device, repeats)
 
 
 def measure_end_to_end(
