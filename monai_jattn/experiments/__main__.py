@@ -34,7 +34,7 @@ from typing import Any
 
 from monai_jattn.experiments.ablation import DATASETS, collect_results, find_bundle, run_ablation, write_report
 from monai_jattn.experiments.attention_maps import draw_attention_maps
-from monai_jattn.experiments.variants import MODEL_VARIANTS
+from monai_jattn.networks.names import MODEL_VARIANTS
 
 __all__ = ["main", "parse_override"]
 

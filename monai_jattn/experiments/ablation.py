@@ -34,7 +34,7 @@ from monai_jattn.data import drive_datalist, isic2017_datalist
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.results import paper_table_markdown, results_markdown, write_results_csv
-from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
+from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
 
 __all__ = ["DATASETS", "find_bundle", "run_bundle", "run_ablation", "collect_results", "write_report"]
 
@@ -213,7 +213,7 @@ def run_ablation(
         dataset_dir: the dataset in its official layout (real or written by
             ``python -m monai_jattn.data sample ...``); the test split must have labels.
         output_dir: where ``runs/`` and the results go.
-        models: model names (see :data:`~monai_jattn.experiments.variants.MODEL_VARIANTS`), default the
+        models: model names (see :data:`~monai_jattn.networks.names.MODEL_VARIANTS`), default the
             paper's twelve (`PAPER_MODELS`); ``basic_unet`` adds MONAI's BasicUNet.
         seeds: the seeds every model is trained with.
         max_iterations: the training budget of every run.

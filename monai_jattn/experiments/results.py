@@ -13,7 +13,7 @@ from typing import Any
 
 from monai_jattn.handlers.metrics_report import METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
 from monai_jattn.utils import write_text_atomic
-from monai_jattn.experiments.variants import MODEL_VARIANTS
+from monai_jattn.networks.names import MODEL_VARIANTS
 
 __all__ = [
     "PAPER_METRICS",

@@ -15,6 +15,7 @@ from .blocks import (
     get_attention_type,
     ja_variant_number,
 )
+from .names import MODEL_VARIANTS, PAPER_MODELS, ModelVariant, model_label, parse_model_names
 from .nets import DenseUNet, DenseUNetJA, DenseUNetPWA, DenseUNetSA
 
 __all__ = [
@@ -28,9 +29,14 @@ __all__ = [
     "DenseUNetPWA",
     "DenseUNetSA",
     "JointAttention",
+    "MODEL_VARIANTS",
+    "ModelVariant",
+    "PAPER_MODELS",
     "PointWiseAttention",
     "SelfAttention",
     "get_attention_block",
     "get_attention_type",
     "ja_variant_number",
+    "model_label",
+    "parse_model_names",
 ]

@@ -11,7 +11,7 @@ import monai_jattn.experiments.ablation as ablation
 from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.experiments.__main__ import main, parse_override
 from monai_jattn.experiments.results import results_markdown, summarise, write_results_csv
-from monai_jattn.experiments.variants import MODEL_VARIANTS, parse_model_names
+from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
 
 TINY = [
     "--max_iterations", "2",

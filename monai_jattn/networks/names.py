@@ -1,5 +1,5 @@
-"""The paper's twelve model variants and MONAI's BasicUNet (the field's baseline) by short name, and how each
-one sets the bundles' ``network_def``."""
+"""Model names, defined once: the paper's twelve variants and MONAI's BasicUNet (the field's baseline) by short
+name, their display labels, how each one sets the bundles' ``network_def``, and the label of a built network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ModelVariant", "MODEL_VARIANTS", "PAPER_MODELS", "parse_model_names"]
+from torch import nn
+
+__all__ = ["ModelVariant", "MODEL_VARIANTS", "PAPER_MODELS", "parse_model_names", "model_label"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,32 @@ def parse_model_names(names: Iterable[str] | str | None) -> list[str]:
         problem = ", ".join(p for p in problems if p) or "no model given"
         raise ValueError(f"bad --models ({problem}); choose from {', '.join(MODEL_VARIANTS)}.")
     return parsed
+
+
+def model_label(network: nn.Module) -> str:
+    """The display label of a built network, as in the paper's tables: e.g. ``"DenseUNet-JA-9"``.
+
+    A `DenseUNet` is labelled by its bottleneck attention, any other network by its class, with the label of
+    the matching :data:`MODEL_VARIANTS` entry (e.g. ``"BasicUNet (MONAI)"``) or else the class name. Bundle configs use it for the first column of the metrics
+    report: ``"model_name": "$monai_jattn.networks.model_label(@network_def)"``.
+
+    Args:
+        network: the network, e.g. a bundle's ``network_def``.
+
+    Example:
+        >>> from monai_jattn.networks import DenseUNet
+        >>> model_label(DenseUNet(2, 1, 2, attention="ja", ja_variant=3))
+        'DenseUNet-JA-3'
+    """
+    from monai_jattn.networks.nets import DenseUNet  # names are imported by the nets package's users too
+
+    if not isinstance(network, DenseUNet):
+        name = type(network).__name__
+        labels = [v.label for v in MODEL_VARIANTS.values() if v.network and v.network["_target_"].endswith(name)]
+        return labels[0] if labels else name
+    attention = network.attention
+    for variant in MODEL_VARIANTS.values():
+        if variant.network is None and variant.attention == attention:
+            if attention != "ja" or variant.ja_variant == network.ja_variant:
+                return variant.label
+    raise ValueError(f"no model name for DenseUNet attention={attention!r} ja_variant={network.ja_variant!r}")

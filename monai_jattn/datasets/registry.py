@@ -1,0 +1,136 @@
+"""The dataset registry: what the data CLI, the ablation runner, the figures and the bundles know about a dataset.
+
+A dataset is one module (or package) under `monai_jattn.datasets` that builds a `DatasetSpec` and is
+registered once, in `monai_jattn/datasets/__init__.py`. Generic code asks the registry
+(`get_dataset`, `dataset_names`, `dataset_datalist`) and never names a dataset. This module imports no
+dataset. A user's own dataset is registered the same way from their code (`register_dataset`), see
+docs/add_dataset.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SampleOption", "DatasetSpec", "register_dataset", "get_dataset", "dataset_names", "dataset_datalist"]
+
+
+@dataclass(frozen=True)
+class SampleOption:
+    """One command-line option of ``python -m monai_jattn.data sample <dataset>``.
+
+    Args:
+        flag: the option, e.g. ``"--train"`` or ``"--no-test-labels"``.
+        dest: the keyword argument of the dataset's ``write_sample`` it sets, e.g. ``"num_train"``.
+        default: an int for a count, a bool for a switch (the switch sets ``not default``).
+        help: one line for ``--help``.
+    """
+
+    flag: str
+    dest: str
+    default: int | bool
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything generic code needs to know about one dataset.
+
+    Args:
+        name: the registry key used on command lines and in configs, e.g. ``"drive"``.
+        title: the display name, e.g. ``"DRIVE"``.
+        splits: the official splits in order, e.g. ``("training", "test")``.
+        datalist: ``datalist(root, split, require_labels=False) -> list[dict]``: the entries of one split in
+            the official layout under ``root``, each with ``"image"``, ``"label"`` (where known), ``"id"`` and,
+            where the dataset has them, ``"mask"`` (the field of view) and ``"label2"`` (a second observer).
+            Raises `monai_jattn.data.DatasetError` naming the file and the problem.
+        has_split: ``has_split(root, split) -> bool``: whether ``root`` holds the folder(s) of ``split``
+            (an absent split is skipped with a warning by the CLI; a present but broken one is an error).
+        write_sample: ``write_sample(out_dir, seed=0, image_size=None, **options) -> Path``: writes a small
+            synthetic dataset in the official layout and returns its root.
+        sample_options: the dataset's own ``sample`` options (split sizes, switches), passed to
+            ``write_sample`` by their ``dest``.
+        bundle: the folder under ``bundles/`` that trains and evaluates the dataset.
+        bundle_overrides: config overrides that select the dataset in that bundle (e.g.
+            ``{"dataset": "chasedb1"}`` where one bundle serves several datasets).
+        spatial_dims: 2 or 3.
+        in_channels: channels of the network input after preprocessing.
+        classes: class names by label value, background first.
+        fov_key: the entry key of the field-of-view mask (``"mask"``), or None where images have no FOV.
+        second_observer: whether test entries may carry ``"label2"``, a second observer's labels.
+        official_role: ``official_role(path) -> (what, image) | None`` for `image_folder_datalist`: what a
+            file of the official layout is when it is not an image to segment (e.g. ``("DRIVE vessel label",
+            None)``, or ``("DRIVE field-of-view mask", its image)``); None for an image to segment.
+        figure_panels: ``figure_panels(root, seed) -> list[(array, title)]`` for ``data figure``: a raw sample
+            and what the pipelines make of it, channel-first arrays; ``root`` None means a synthetic sample.
+        description: one line for listings (layout, where to download, licence).
+    """
+
+    name: str
+    title: str
+    splits: tuple[str, ...]
+    datalist: Callable[..., list[dict]]
+    has_split: Callable[[str | os.PathLike, str], bool]
+    write_sample: Callable[..., Path]
+    sample_options: tuple[SampleOption, ...] = ()
+    bundle: str = ""
+    bundle_overrides: Mapping[str, Any] = field(default_factory=dict)
+    spatial_dims: int = 2
+    in_channels: int = 1
+    classes: tuple[str, ...] = ("background", "foreground")
+    fov_key: str | None = None
+    second_observer: bool = False
+    official_role: Callable[[Path], tuple[str, Path | None] | None] | None = None
+    figure_panels: Callable[[str | os.PathLike | None, int], list] | None = None
+    description: str = ""
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register_dataset(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
+    """Register ``spec`` under ``spec.name``; returns it.
+
+    Args:
+        spec: the dataset's description.
+        replace: allow replacing a dataset of the same name (otherwise a `ValueError`).
+    """
+    if not replace and spec.name in _REGISTRY:
+        raise ValueError(f"a dataset named {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def dataset_names() -> tuple[str, ...]:
+    """The registered dataset names, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    """The registered dataset ``name`` (case-insensitive).
+
+    Raises:
+        ValueError: for an unknown name, listing the registered ones.
+    """
+    spec = _REGISTRY.get(str(name).lower())
+    if spec is None:
+        raise ValueError(f"unknown dataset {name!r}; registered datasets: {', '.join(_REGISTRY)}")
+    return spec
+
+
+def dataset_datalist(name: str, root: str | os.PathLike, split: str, require_labels: bool = False) -> list[dict]:
+    """The entries of ``split`` of the registered dataset ``name`` under ``root``; for bundle configs.
+
+    Args:
+        name: a registered dataset name, e.g. ``"drive"``.
+        root: the dataset folder in its official layout.
+        split: one of the dataset's ``splits``.
+        require_labels: raise where the split has no labels instead of listing images only.
+    """
+    spec = get_dataset(name)
+    if split not in spec.splits:
+        raise ValueError(f"{spec.title} has splits {spec.splits}, not {split!r}")
+    return spec.datalist(root, split, require_labels=require_labels)
