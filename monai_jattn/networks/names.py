@@ -105,7 +105,9 @@ def model_label(network: nn.Module) -> str:
 
     if not isinstance(network, DenseUNet):
         name = type(network).__name__
-        labels = [v.label for v in MODEL_VARIANTS.values() if v.network and v.network["_target_"].endswith(name)]
+        labels = [
+            v.label for v in MODEL_VARIANTS.values() if v.network and v.network["_target_"].split(".")[-1] == name
+        ]
         return labels[0] if labels else name
     attention = network.attention
     for variant in MODEL_VARIANTS.values():
