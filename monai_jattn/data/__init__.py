@@ -1,14 +1,25 @@
-"""DRIVE and ISIC-2017 datalists, data checks, splits and synthetic sample datasets."""
+"""Generic data pieces: data checks, splits, folder datalists, deferred datalists, the patch loader and
+synthetic images. Each dataset's own code lives under `monai_jattn.datasets`; this package imports none.
+
+The datasets' older public names (``drive_datalist``, ``isic2017_datalist``, ``write_drive_sample``,
+``write_isic2017_sample``) still resolve here, imported from their dataset module on first use (PEP 562).
+"""
+
+import importlib
 
 from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
 from .deferred import datalist_or_empty
-from .drive import drive_datalist
 from .folder import image_folder_datalist
-from .isic2017 import isic2017_datalist
 from .patch_loader import CachedPatchLoader
-from .sample_drive import write_drive_sample
-from .sample_isic2017 import write_isic2017_sample
 from .split import split_train_val
+
+_MOVED = {
+    "drive_datalist": "monai_jattn.datasets.drive",
+    "write_drive_sample": "monai_jattn.datasets.drive",
+    "isic2017_datalist": "monai_jattn.datasets.isic2017",
+    "write_isic2017_sample": "monai_jattn.datasets.isic2017",
+}
+"""Names that moved to a dataset module, by the module that now holds them."""
 
 __all__ = [
     "CachedPatchLoader",
@@ -17,10 +28,18 @@ __all__ = [
     "ReadableImages",
     "check_datalist",
     "datalist_or_empty",
-    "drive_datalist",
     "image_folder_datalist",
-    "isic2017_datalist",
     "split_train_val",
-    "write_drive_sample",
-    "write_isic2017_sample",
+    *_MOVED,
 ]
+
+
+def __getattr__(name: str):
+    """Import a moved name from its dataset module on first use (and only then)."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MOVED))

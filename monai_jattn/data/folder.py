@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -14,28 +13,16 @@ __all__ = ["image_folder_datalist"]
 
 logger = logging.getLogger("monai_jattn.data")
 
-# names that mean something only in their official folders
-_DRIVE_LABEL = re.compile(r"\d+_manual\d", re.IGNORECASE)  # in 1st_manual/ or 2nd_manual/
-_DRIVE_LABEL_DIRS = ("1st_manual", "2nd_manual")
-_DRIVE_FOV_MASK = re.compile(r"(\d+_(?:training|test))_mask", re.IGNORECASE)  # mask/<stem>_mask.gif
-_ISIC_MASK = re.compile(r"ISIC_\d+_segmentation", re.IGNORECASE)  # in ISIC-2017_*_Part1_GroundTruth/
-_ISIC_SUPERPIXELS = re.compile(r"(ISIC_\d+)_superpixels", re.IGNORECASE)  # beside ISIC_nnnnnnn.jpg
-
 
 def _official_role(path: Path) -> tuple[str, Path | None] | None:
-    """What ``path`` is in an official DRIVE or ISIC-2017 layout: ``("label", None)``, ``("superpixels",
-    None)`` or ``("mask", image)`` for a DRIVE field-of-view mask and its image; None for an image to segment."""
-    folder, stem = path.parent.name.lower(), path.stem
-    if folder in _DRIVE_LABEL_DIRS and _DRIVE_LABEL.fullmatch(stem):
-        return "DRIVE vessel label", None
-    fov = _DRIVE_FOV_MASK.fullmatch(stem)
-    if folder == "mask" and fov:
-        return "DRIVE field-of-view mask", path.parent.parent / "images" / f"{fov.group(1)}.tif"
-    if folder.startswith("isic-2017_") and folder.endswith("_groundtruth") and _ISIC_MASK.fullmatch(stem):
-        return "ISIC-2017 ground-truth mask", None
-    superpixels = _ISIC_SUPERPIXELS.fullmatch(stem)
-    if superpixels and (path.parent / f"{superpixels.group(1)}.jpg").is_file():
-        return "ISIC-2017 superpixel file", None
+    """What ``path`` is in the official layout of any registered dataset (see `DatasetSpec.official_role`)."""
+    from monai_jattn.datasets import dataset_names, get_dataset  # the registry, only when a folder is listed
+
+    for name in dataset_names():
+        role = get_dataset(name).official_role
+        found = role(path) if role is not None else None
+        if found is not None:
+            return found
     return None
 
 
@@ -43,9 +30,9 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
     ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
-    ``.png`` images, or a DRIVE or ISIC-2017 folder in the official layout. Every image file is
-    listed, whatever its name, except the files that an official layout marks as not images to
-    segment: DRIVE labels (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``),
+    ``.png`` images, or a dataset folder in the official layout of a registered dataset. Every image
+    file is listed, whatever its name, except the files that a registered dataset's official layout
+    marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``),
     ISIC-2017 masks (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``) and superpixel
     files (``ISIC_<n>_superpixels.png`` beside ``ISIC_<n>.jpg``); a DRIVE FOV mask
     (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``) is attached to its image as ``"mask"``.

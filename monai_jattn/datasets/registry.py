@@ -67,6 +67,11 @@ class DatasetSpec:
         figure_panels: ``figure_panels(root, seed) -> list[(array, title)]`` for ``data figure``: a raw sample
             and what the pipelines make of it, channel-first arrays; ``root`` None means a synthetic sample.
         description: one line for listings (layout, where to download, licence).
+        truth_title: what the reference labels are called in figures, e.g. ``"1st observer"``.
+        paper_results: the paper's published results on this dataset, model name (a key of
+            `monai_jattn.networks.MODEL_VARIANTS`) -> metric -> value; empty where the paper has none.
+        paper_results_note: markdown put before the table of ``paper_results`` in the ablation report: a
+            heading and how the paper's numbers compare with ours.
     """
 
     name: str
@@ -86,6 +91,9 @@ class DatasetSpec:
     official_role: Callable[[Path], tuple[str, Path | None] | None] | None = None
     figure_panels: Callable[[str | os.PathLike | None, int], list] | None = None
     description: str = ""
+    truth_title: str = "ground truth"
+    paper_results: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    paper_results_note: str = ""
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}

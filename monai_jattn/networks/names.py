@@ -9,7 +9,15 @@ from typing import Any
 
 from torch import nn
 
-__all__ = ["ModelVariant", "MODEL_VARIANTS", "PAPER_MODELS", "parse_model_names", "model_label"]
+__all__ = [
+    "ModelVariant",
+    "MODEL_VARIANTS",
+    "PAPER_MODELS",
+    "parse_model_names",
+    "model_label",
+    "paper_label",
+    "short_label",
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class ModelVariant:
         ja_variant: ``DenseUNet``'s ``ja_variant`` argument (only used with ``attention="ja"``).
         network: a whole ``network_def`` replacing the bundle's DenseUNet (e.g. MONAI's BasicUNet);
             None for a DenseUNet variant.
+        paper_name: the name the paper's main text uses where it differs from ``label`` (its
+            ``"DenseUNet-JA"`` is JA-9); ``""`` otherwise.
     """
 
     name: str
@@ -30,6 +40,7 @@ class ModelVariant:
     attention: str = "none"
     ja_variant: int = 9
     network: dict[str, Any] | None = None
+    paper_name: str = ""
 
     def network_overrides(self) -> dict[str, Any]:
         """The bundle config overrides that select this model."""
@@ -44,7 +55,8 @@ MODEL_VARIANTS: dict[str, ModelVariant] = {
         ModelVariant("dense_unet", "DenseUNet", "none"),
         ModelVariant("sa", "DenseUNet-SA", "sa"),
         ModelVariant("pwa", "DenseUNet-PWA", "pwa"),
-        *(ModelVariant(f"ja{k}", f"DenseUNet-JA-{k}", "ja", k) for k in range(1, 10)),
+        *(ModelVariant(f"ja{k}", f"DenseUNet-JA-{k}", "ja", k) for k in range(1, 9)),
+        ModelVariant("ja9", "DenseUNet-JA-9", "ja", 9, paper_name="DenseUNet-JA"),
         ModelVariant(
             "basic_unet",
             "BasicUNet (MONAI)",
@@ -115,3 +127,24 @@ def model_label(network: nn.Module) -> str:
             if attention != "ja" or variant.ja_variant == network.ja_variant:
                 return variant.label
     raise ValueError(f"no model name for DenseUNet attention={attention!r} ja_variant={network.ja_variant!r}")
+
+
+def paper_label(name: str) -> str:
+    """The label of model ``name`` in a table of the paper's results: its label, with the paper's name first
+    where the paper names it otherwise, e.g. ``"DenseUNet-JA (JA-9)"``.
+
+    Args:
+        name: a key of :data:`MODEL_VARIANTS`, e.g. ``"ja9"``.
+    """
+    variant = MODEL_VARIANTS[name]
+    return f"{variant.paper_name} ({short_label(variant.label)})" if variant.paper_name else variant.label
+
+
+def short_label(label: str) -> str:
+    """A model label without the DenseUNet family prefix, for crowded figure axes: ``"DenseUNet-JA-9"`` -> ``"JA-9"``,
+    the plain ``"DenseUNet"`` -> ``"Baseline"``; other labels unchanged.
+
+    Args:
+        label: a model label, e.g. from :data:`MODEL_VARIANTS`.
+    """
+    return label.replace("DenseUNet-", "").replace("DenseUNet", "Baseline")

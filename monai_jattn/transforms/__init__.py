@@ -1,4 +1,11 @@
-"""MONAI dictionary transforms and ready-made pipelines for DRIVE and ISIC-2017."""
+"""MONAI dictionary transforms: loading 2D images, DRIVE-style preprocessing, batch augmentations, post-processing.
+
+The datasets' ready-made pipelines (``drive_train_transforms``, ``drive_eval_transforms``,
+``isic2017_train_transforms``, ``isic2017_eval_transforms``) live in their dataset module under
+`monai_jattn.datasets` and still resolve here, imported on first use (PEP 562).
+"""
+
+import importlib
 
 from .batch import (
     RandAdjustContrastBatchd,
@@ -10,8 +17,15 @@ from .batch import (
 )
 from .intensity import DRIVEPreprocess, DRIVEPreprocessd
 from .io import LoadImage2Dd
-from .pipelines import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms, isic2017_train_transforms
 from .postprocess import MaskedPixelsd, SaveSegmentationPNGd
+
+_MOVED = {
+    "drive_train_transforms": "monai_jattn.datasets.drive",
+    "drive_eval_transforms": "monai_jattn.datasets.drive",
+    "isic2017_train_transforms": "monai_jattn.datasets.isic2017",
+    "isic2017_eval_transforms": "monai_jattn.datasets.isic2017",
+}
+"""Names that moved to a dataset module, by the module that now holds them."""
 
 __all__ = [
     "DRIVEPreprocess",
@@ -25,8 +39,16 @@ __all__ = [
     "RandRotateBatchd",
     "RandScaleIntensityBatchd",
     "SaveSegmentationPNGd",
-    "drive_eval_transforms",
-    "drive_train_transforms",
-    "isic2017_eval_transforms",
-    "isic2017_train_transforms",
+    *_MOVED,
 ]
+
+
+def __getattr__(name: str):
+    """Import a moved name from its dataset module on first use (and only then)."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MOVED))

@@ -14,8 +14,8 @@ from monai_jattn.data import (
     write_drive_sample,
     write_isic2017_sample,
 )
-from monai_jattn.data.sample_drive import synthesize_fundus
-from monai_jattn.data.sample_isic2017 import ISIC2017_SAMPLE_SIZES, synthesize_dermoscopy
+from monai_jattn.data.synthetic import synthesize_dermoscopy, synthesize_fundus
+from monai_jattn.datasets.isic2017 import ISIC2017_SAMPLE_SIZES
 from monai_jattn.settings import SettingError
 from monai_jattn.transforms import LoadImage2Dd
 

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
 
-__all__ = ["ISIC2017_FOLDERS", "find_isic2017_folder", "isic2017_datalist"]
+__all__ = [
+    "ISIC2017_FOLDERS",
+    "find_isic2017_folder",
+    "has_isic2017_split",
+    "isic2017_datalist",
+    "isic2017_official_role",
+]
 
 ISIC2017_FOLDERS = {
     "training": ("ISIC-2017_Training_Data", "ISIC-2017_Training_Part1_GroundTruth"),
@@ -29,6 +35,8 @@ ISIC2017_FOLDERS = {
 _IMAGE = re.compile(r"(ISIC_\d+)\.jpg", re.IGNORECASE)
 _SUPERPIXELS = re.compile(r"ISIC_\d+_superpixels\.png", re.IGNORECASE)
 _MASK = re.compile(r"(ISIC_\d+)_segmentation\.png", re.IGNORECASE)
+_MASK_STEM = re.compile(r"ISIC_\d+_segmentation", re.IGNORECASE)  # any image suffix, for `isic2017_official_role`
+_SUPERPIXELS_STEM = re.compile(r"(ISIC_\d+)_superpixels", re.IGNORECASE)
 
 logger = logging.getLogger("monai_jattn.data")
 
@@ -61,12 +69,18 @@ def _official_files(folder: Path, pattern: re.Pattern, ignore: re.Pattern | None
     return files, problems
 
 
-def isic2017_datalist(root: str | os.PathLike, split: str = "training") -> list[dict]:
+def has_isic2017_split(root: str | os.PathLike, split: str) -> bool:
+    """Whether ``root`` holds the image folder of the ISIC-2017 ``split`` (e.g. ``ISIC-2017_Test_v2_Data``)."""
+    return (Path(root) / ISIC2017_FOLDERS[split][0]).is_dir()
+
+
+def isic2017_datalist(root: str | os.PathLike, split: str = "training", require_labels: bool = True) -> list[dict]:
     """List the images of one ISIC-2017 Part 1 split with their lesion masks.
 
     Args:
         root: the folder holding the official ``ISIC-2017_*`` folders.
         split: ``"training"`` (2,000 images), ``"validation"`` (150) or ``"test"`` (600).
+        require_labels: accepted for the registry's datalist contract; ISIC-2017 labels are always required.
 
     Returns:
         Dicts sorted by id, with ``"image"`` (the ``.jpg``), ``"label"`` (the ``_segmentation.png``)
@@ -96,3 +110,17 @@ def isic2017_datalist(root: str | os.PathLike, split: str = "training") -> list[
     if not images:
         raise DatasetError(f"{image_dir}: no ISIC-2017 images (ISIC_*.jpg) found")
     return [{"image": str(images[i]), "label": str(masks[i]), "id": i} for i in sorted(images)]
+
+
+def isic2017_official_role(path: Path) -> tuple[str, Path | None] | None:
+    """What ``path`` is in the official ISIC-2017 layout when it is not an image to segment (for
+    `image_folder_datalist`): a ground-truth mask (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``)
+    or a superpixel file (``ISIC_<n>_superpixels.png`` beside ``ISIC_<n>.jpg``); None otherwise.
+    """
+    folder, stem = path.parent.name.lower(), path.stem
+    if folder.startswith("isic-2017_") and folder.endswith("_groundtruth") and _MASK_STEM.fullmatch(stem):
+        return "ISIC-2017 ground-truth mask", None
+    superpixels = _SUPERPIXELS_STEM.fullmatch(stem)
+    if superpixels and (path.parent / f"{superpixels.group(1)}.jpg").is_file():
+        return "ISIC-2017 superpixel file", None
+    return None

@@ -1,29 +1,43 @@
-"""Synthetic DRIVE-like fundus images in the official DRIVE layout, for tests and demos.
+"""Synthetic images for sample datasets, tests and demos: fundus photographs and dermoscopy images.
 
-Each image has a circular field of view (FOV), an optic disc, a darker macula, uneven illumination,
-background texture and noise, a few dark and bright spots that are not vessels, and branching vessel
-trees that leave the optic disc about 8 px wide and thin down to 1 px, darker than the background
-in the green channel with a contrast that falls with their width. The label is exactly the drawn
-vessel pixels. Everything is deterministic given the seed.
+`synthesize_fundus` makes a DRIVE-like fundus image: a circular field of view (FOV), an optic disc, a
+darker macula, uneven illumination, background texture and noise, a few dark and bright spots that
+are not vessels, and branching vessel trees that leave the optic disc about 8 px wide and thin down to
+1 px, darker than the background in the green channel with a contrast that falls with their width.
+The vessel label is exactly the drawn vessel pixels.
+
+`synthesize_dermoscopy` makes an ISIC-like dermoscopy image: skin of a random tone with texture, an
+irregular lesion of random size, colour, contrast and border sharpness (with darker blotches inside),
+and, in many images, hairs across the lesion, dermoscope vignetting, a dark circular field border and
+specular highlights. The label is exactly the lesion polygon; hairs and highlights are not part of it.
+
+Everything is deterministic given the random generator. This module knows no dataset layout: each
+dataset's sample writer (under `monai_jattn.datasets`) saves these images in its official naming.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.settings import check_count, check_image_size
 from monai_jattn.utils import save_image_atomic
 
-__all__ = ["DRIVE_IMAGE_SIZE", "smooth_noise", "synthesize_fundus", "write_drive_sample"]
+__all__ = [
+    "BLACK_WHITE",
+    "DRIVE_IMAGE_SIZE",
+    "save_binary_gif",
+    "smooth_noise",
+    "synthesize_dermoscopy",
+    "synthesize_fundus",
+]
 
 DRIVE_IMAGE_SIZE = (584, 565)
-"""(height, width) of the DRIVE images."""
+"""(height, width) of the DRIVE images: the default size of `synthesize_fundus`, to which its vessel widths
+and lengths are scaled."""
 
 _SHIFT = 2  # sub-pixel bits for cv2 drawing
 _CHANNEL_DARKENING = np.array([0.35, 1.0, 0.75], np.float32)  # vessels darken green most, red least
@@ -152,12 +166,20 @@ def synthesize_fundus(
     return rgb, vessels, second, fov
 
 
-_BLACK_WHITE = (0, 0, 0, 255, 255, 255)
-_OBSERVER2_PALETTE = (4, 2, 4, 252, 254, 252)  # the colours of DRIVE's 2nd_manual GIFs: not pure black
+BLACK_WHITE = (0, 0, 0, 255, 255, 255)
+"""The palette of a pure black and white binary GIF."""
 
 
-def _save_binary_gif(mask: np.ndarray, path: Path, palette: bool, colours: tuple[int, ...] = _BLACK_WHITE) -> None:
-    """Save a binary GIF, as mode "L" (0/255) or as mode "P" (indices 0/1 with ``colours``, as some DRIVE files open)."""
+def save_binary_gif(mask: np.ndarray, path: Path, palette: bool, colours: tuple[int, ...] = BLACK_WHITE) -> None:
+    """Save a binary map as a GIF, atomically.
+
+    Args:
+        mask: an (H, W) bool or 0/1 map.
+        path: the GIF to write.
+        palette: write palette mode "P" (indices 0/1 with ``colours``, as some DRIVE files open) instead of
+            mode "L" (0/255).
+        colours: the palette's two RGB colours, background first.
+    """
     if palette:
         image = Image.fromarray(mask.astype(np.uint8), "P")
         image.putpalette(list(colours))
@@ -166,62 +188,93 @@ def _save_binary_gif(mask: np.ndarray, path: Path, palette: bool, colours: tuple
         save_image_atomic(Image.fromarray(mask.astype(np.uint8) * 255, "L"), path, optimize=False)
 
 
-def write_drive_sample(
-    out_dir: str | os.PathLike,
-    num_train: int = 20,
-    num_test: int = 20,
-    seed: int = 0,
-    image_size: tuple[int, int] | None = None,
-    with_test_labels: bool = True,
-) -> Path:
-    """Write a synthetic dataset in the official DRIVE layout, with ``out_dir`` as the DRIVE folder.
+def _lesion_polygon(rng, centre, radius, scale_xy):
+    """An irregular closed contour: a circle perturbed by random harmonics of decreasing amplitude."""
+    theta = np.linspace(0, 2 * math.pi, 720, endpoint=False)
+    r = np.ones_like(theta)
+    for k in range(2, 24):
+        r += rng.uniform(0, 0.3 / k**1.1) * np.cos(k * theta + rng.uniform(0, 2 * math.pi))
+    r = np.clip(r, 0.35, None) * radius
+    points = np.stack([centre[0] + r * np.cos(theta) * scale_xy[0], centre[1] + r * np.sin(theta) * scale_xy[1]], 1)
+    return np.round(points * 4).astype(np.int32)  # 2 sub-pixel bits
 
-    Training images are numbered from 21 (``training/images/21_training.tif``, RGB TIFF), test
-    images from 1 (``test/images/01_test.tif``); labels ``1st_manual/NN_manual1.gif`` and FOV masks
-    ``mask/<stem>_mask.gif`` are 0/255 GIFs, the first of each split in palette mode "P" and the
-    others in mode "L". Test labels include the second observer's ``2nd_manual/NN_manual2.gif``
-    (the first in palette mode with DRIVE's near-black and near-white colours (4, 2, 4) and
-    (252, 254, 252), the others 0/255 in mode "L"). Existing files of
-    the same names are replaced; each file is written atomically.
+
+def _draw_hairs(rng, image, count, scale):
+    """Dark, slightly curved hairs (quadratic Bezier curves) drawn anti-aliased over the image."""
+    height, width = image.shape[:2]
+    t = np.linspace(0, 1, 40)[:, None]
+    for _ in range(count):
+        p0, p1, p2 = (rng.uniform((0, 0), (width, height)) for _ in range(3))
+        curve = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
+        colour = tuple(float(c) for c in rng.uniform(0.05, 0.25) * np.array([1.0, 0.8, 0.7]))
+        thickness = max(1, int(round(rng.uniform(1, 3.5) * scale)))
+        cv2.polylines(image, [np.round(curve * 4).astype(np.int32)], False, colour, thickness, cv2.LINE_AA, 2)
+
+
+def synthesize_dermoscopy(
+    rng: np.random.Generator, image_size: tuple[int, int] = (767, 1022)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make one synthetic dermoscopy image.
 
     Args:
-        out_dir: the DRIVE folder to write (created if needed).
-        num_train: number of training images.
-        num_test: number of test images.
-        seed: the seed; image ``k`` of a split depends only on ``seed``, the split and ``k``.
-        image_size: (height, width); None for DRIVE's 584 x 565.
-        with_test_labels: write ``test/1st_manual`` and ``test/2nd_manual`` (older releases); False
-            mimics the current download without test labels.
+        rng: the random generator (the image is a deterministic function of its state).
+        image_size: (height, width).
 
     Returns:
-        ``out_dir`` as a `Path`.
-
-    Raises:
-        SettingError: a negative count, or a size that is not two positive integers.
-
-    Examples::
-
-        >>> root = write_drive_sample("/tmp/DRIVE", num_train=4, num_test=2, image_size=(96, 96))
-        >>> len(drive_datalist(root, "training"))
-        4
+        ``(rgb, lesion)``: an (H, W, 3) uint8 image and an (H, W) bool lesion mask.
     """
-    out_dir = Path(out_dir)
-    num_train, num_test = check_count(num_train, "num_train"), check_count(num_test, "num_test")
-    size = check_image_size(image_size) if image_size is not None else DRIVE_IMAGE_SIZE
-    for split, split_index, count, first in (("training", 0, num_train, 21), ("test", 1, num_test, 1)):
-        for k in range(count):
-            rgb, vessels, second, fov = synthesize_fundus(np.random.default_rng((seed, split_index, k)), size)
-            stem = f"{first + k:02d}_{split}"
-            save_image_atomic(Image.fromarray(rgb, "RGB"), out_dir / split / "images" / f"{stem}.tif")
-            _save_binary_gif(fov, out_dir / split / "mask" / f"{stem}_mask.gif", palette=k == 0)
-            if split == "training" or with_test_labels:
-                number = f"{first + k:02d}"
-                _save_binary_gif(vessels, out_dir / split / "1st_manual" / f"{number}_manual1.gif", palette=k == 0)
-            if split == "test" and with_test_labels:
-                _save_binary_gif(
-                    second,
-                    out_dir / split / "2nd_manual" / f"{number}_manual2.gif",
-                    palette=k == 0,
-                    colours=_OBSERVER2_PALETTE,
-                )
-    return out_dir
+    height, width = image_size
+    scale = min(height, width) / 767
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+
+    red = rng.uniform(0.7, 0.95)
+    green = red * rng.uniform(0.66, 0.82)
+    skin = np.array([red, green, green * rng.uniform(0.85, 1.0)], np.float32)
+    image = (
+        skin
+        * (1 + 0.06 * smooth_noise(rng, (height, width), 8) + 0.03 * smooth_noise(rng, (height, width), 40))[..., None]
+    )
+
+    # lesion: size from 3% to 50% of the image, possibly cut by the border
+    area = math.exp(rng.uniform(math.log(0.03), math.log(0.5))) * height * width
+    radius = math.sqrt(area / math.pi)
+    centre = np.array([width / 2, height / 2]) + rng.normal(0, 0.12, 2) * (width, height)
+    polygon = _lesion_polygon(rng, centre, radius, rng.uniform(0.8, 1.25, 2))
+    lesion = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(lesion, [polygon], 1, cv2.LINE_8, 2)
+    pigment = np.array(
+        [
+            [0.45, 0.28, 0.18],  # brown
+            [0.22, 0.13, 0.10],  # dark brown / black
+            [0.70, 0.42, 0.40],  # pink-red, low contrast
+            [0.40, 0.33, 0.38],  # blue-grey
+        ],
+        np.float32,
+    )[rng.integers(0, 4)] * rng.uniform(0.85, 1.15, 3).astype(np.float32)
+    contrast = rng.uniform(0.3, 1.0)
+    border = rng.uniform(1.0, 10.0) * scale  # sharp to fuzzy borders
+    alpha = cv2.GaussianBlur(lesion.astype(np.float32), (0, 0), border) * contrast
+    inside = 0.75 + 0.25 * smooth_noise(rng, (height, width), 12)  # blotches and uneven pigment
+    alpha *= np.clip(inside + 0.3 * np.clip(smooth_noise(rng, (height, width), 25), 0, 1), 0, 1.2)
+    image = image * (1 - alpha[..., None]) + pigment * alpha[..., None]
+
+    if rng.random() < 0.6:
+        _draw_hairs(rng, image, int(rng.integers(2, 16)), scale)
+    for _ in range(rng.integers(0, 8)):  # specular highlights of air bubbles
+        spot = (rng.uniform(0, width), rng.uniform(0, height))
+        cv2.circle(
+            image,
+            (int(spot[0]), int(spot[1])),
+            max(1, int(rng.uniform(2, 8) * scale)),
+            (0.97, 0.97, 0.97),
+            -1,
+            cv2.LINE_AA,
+        )
+
+    rho = np.hypot((xx - width / 2) / (width / 2), (yy - height / 2) / (height / 2)) / math.sqrt(2)
+    image *= (1 - rng.uniform(0.0, 0.6) * rho**3)[..., None]  # vignetting
+    if rng.random() < 0.3:  # the dark circular field of some dermoscopes
+        field = rng.uniform(0.85, 1.05) * math.hypot(width, height) / 2
+        image *= np.clip((field - np.hypot(xx - width / 2, yy - height / 2)) / (4 * scale + 1), 0.03, 1)[..., None]
+    image += rng.normal(0, rng.uniform(0.005, 0.02), image.shape).astype(np.float32)
+    return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8), lesion.astype(bool)

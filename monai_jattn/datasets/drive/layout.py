@@ -20,11 +20,15 @@ from pathlib import Path
 
 from monai_jattn.data.checks import DatasetError, require_dir
 
-__all__ = ["DRIVE_SPLITS", "find_drive_dir", "drive_datalist"]
+__all__ = ["DRIVE_SPLITS", "find_drive_dir", "has_drive_split", "drive_datalist", "drive_official_role"]
 
 DRIVE_SPLITS = ("training", "test")
 
 logger = logging.getLogger("monai_jattn.data")
+
+_LABEL = re.compile(r"\d+_manual\d", re.IGNORECASE)  # in 1st_manual/ or 2nd_manual/
+_LABEL_DIRS = ("1st_manual", "2nd_manual")
+_FOV_MASK = re.compile(r"(\d+_(?:training|test))_mask", re.IGNORECASE)  # mask/<stem>_mask.gif
 
 
 def find_drive_dir(root: str | os.PathLike, split: str = "training") -> Path:
@@ -49,6 +53,15 @@ def find_drive_dir(root: str | os.PathLike, split: str = "training") -> Path:
             return candidate
     looked = ", ".join(str(c / split / "images") for c in candidates)
     raise DatasetError(f"{root}: no DRIVE '{split}/images' folder found (looked for {looked})")
+
+
+def has_drive_split(root: str | os.PathLike, split: str) -> bool:
+    """Whether ``root`` (as `find_drive_dir` accepts it) holds the ``<split>/images`` folder of a DRIVE split."""
+    try:
+        find_drive_dir(root, split)
+    except DatasetError:
+        return False
+    return True
 
 
 def drive_datalist(root: str | os.PathLike, split: str = "training", require_labels: bool = False) -> list[dict]:
@@ -121,3 +134,17 @@ def drive_datalist(root: str | os.PathLike, split: str = "training", require_lab
     if not datalist:
         raise DatasetError(f"{image_dir}: no DRIVE images (*_{split}.tif) found")
     return [entry for _, entry in sorted(datalist, key=lambda item: item[0])]
+
+
+def drive_official_role(path: Path) -> tuple[str, Path | None] | None:
+    """What ``path`` is in the official DRIVE layout when it is not an image to segment (for
+    `image_folder_datalist`): a vessel label (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``)
+    or a field-of-view mask (``mask/<stem>_mask.gif``) with its image ``images/<stem>.tif``; None otherwise.
+    """
+    folder, stem = path.parent.name.lower(), path.stem
+    if folder in _LABEL_DIRS and _LABEL.fullmatch(stem):
+        return "DRIVE vessel label", None
+    fov = _FOV_MASK.fullmatch(stem)
+    if folder == "mask" and fov:
+        return "DRIVE field-of-view mask", path.parent.parent / "images" / f"{fov.group(1)}.tif"
+    return None
