@@ -32,7 +32,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from monai_jattn.experiments.ablation import DATASETS, collect_results, find_bundle, run_ablation, write_report
+from monai_jattn.experiments.ablation import (
+    BUNDLES_ENV,
+    bundle_datasets,
+    collect_results,
+    find_bundle,
+    run_ablation,
+    write_report,
+)
 from monai_jattn.experiments.attention_maps import draw_attention_maps
 from monai_jattn.networks.names import MODEL_VARIANTS
 
@@ -84,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m monai_jattn.experiments", description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dataset", required=True, choices=list(DATASETS))
+    common.add_argument(
+        "--dataset", required=True, choices=bundle_datasets(), help="a registered dataset with a bundle"
+    )
     common.add_argument("--dataset_dir", required=True, help="dataset in its official layout (real or sample)")
     common.add_argument("--output_dir", required=True, help="holds runs/, results.csv/.md and the figures")
     common.add_argument("--num_figure_images", type=int, default=3, help="test images in the segmentation grid")
@@ -110,9 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     ablation.add_argument("--batch_size", type=int, help="training batch size (default: the bundle's, 4)")
     ablation.add_argument("--device", help="e.g. cpu or cuda:0 (default: the bundle's choice)")
-    ablation.add_argument("--bundle_dir", help="the bundle folder (default: bundles/<dataset>_jattn_segmentation)")
     ablation.add_argument(
-        "--network_overrides", type=_network_overrides, default={}, help='JSON DenseUNet arguments, e.g. \'{"growth_rate": 8}\''
+        "--bundle_dir",
+        help=f"the bundle folder (default: the dataset's bundle under ${BUNDLES_ENV} or the checkout's bundles/)",
+    )
+    ablation.add_argument(
+        "--network_overrides",
+        type=_network_overrides,
+        default={},
+        help="JSON DenseUNet arguments, e.g. '{\"growth_rate\": 8}'",
     )
     ablation.add_argument(
         "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"
@@ -127,7 +142,11 @@ def _parser() -> argparse.ArgumentParser:
     maps.add_argument("--image", required=True, help="an image file, e.g. DRIVE/test/images/01_test.tif")
     maps.add_argument("--out", default="attention_maps.png", help="the PNG to write (default attention_maps.png)")
     maps.add_argument(
-        "--points", type=_point, nargs="+", default=None, help="query pixels x,y (column,row); default three spread ones"
+        "--points",
+        type=_point,
+        nargs="+",
+        default=None,
+        help="query pixels x,y (column,row); default three spread ones",
     )
     maps.add_argument(
         "--window",
@@ -136,9 +155,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar=("WIDTH", "HEIGHT"),
         help="run on a window around the points (e.g. 128 128, the bundle's inference window) instead of the whole image",
     )
-    maps.add_argument("--bundle_dir", help="the bundle folder (default: bundles/drive_jattn_segmentation)")
     maps.add_argument(
-        "--network_overrides", type=_network_overrides, default={}, help="JSON DenseUNet arguments the checkpoint was trained with"
+        "--bundle_dir",
+        help=f"the bundle folder (default: the DRIVE bundle under ${BUNDLES_ENV} or the checkout's bundles/)",
+    )
+    maps.add_argument(
+        "--network_overrides",
+        type=_network_overrides,
+        default={},
+        help="JSON DenseUNet arguments the checkpoint was trained with",
     )
     maps.add_argument(
         "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"

@@ -1,7 +1,7 @@
 """The ablation runner: train and evaluate each model variant and seed through a bundle, then tabulate and draw.
 
-Every run goes through the dataset's MONAI bundle (``bundles/<dataset>_jattn_segmentation``), in
-this process, with ``monai.bundle.ConfigWorkflow`` and command-line style overrides: the same
+Every run goes through the dataset's MONAI bundle (its registry entry's ``bundle``, a folder under
+:func:`bundles_root`, with its ``bundle_overrides``), in this process, with ``monai.bundle.ConfigWorkflow`` and command-line style overrides: the same
 ``train.json`` and ``evaluate.json`` anyone can run by hand, with one shared iteration budget and
 seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
 
@@ -30,44 +30,78 @@ import numpy as np
 from monai.bundle import ConfigParser, ConfigWorkflow
 from tqdm import tqdm
 
-from monai_jattn.data import drive_datalist, isic2017_datalist
+from monai_jattn.datasets import dataset_datalist, dataset_names, get_dataset
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.results import paper_table_markdown, results_markdown, write_results_csv
 from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
 
-__all__ = ["DATASETS", "find_bundle", "run_bundle", "run_ablation", "collect_results", "write_report"]
+__all__ = [
+    "BUNDLES_ENV",
+    "bundle_datasets",
+    "bundles_root",
+    "find_bundle",
+    "run_bundle",
+    "run_ablation",
+    "collect_results",
+    "write_report",
+]
 
-DATASETS: dict[str, dict[str, str]] = {
-    "drive": {"bundle": "drive_jattn_segmentation", "title": "DRIVE"},
-    "isic2017": {"bundle": "isic2017_jattn_segmentation", "title": "ISIC-2017"},
-}
-"""Supported datasets: their bundle folder names and display titles."""
+BUNDLES_ENV = "MONAI_JATTN_BUNDLES"
+"""The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
 
 _STAGES = ("train", "evaluate")
 
 
+def bundle_datasets() -> tuple[str, ...]:
+    """The registered datasets that have a bundle (`DatasetSpec.bundle`): the ablation's ``--dataset`` choices."""
+    return tuple(name for name in dataset_names() if get_dataset(name).bundle)
+
+
+def bundles_root() -> Path:
+    """The folder that holds the bundles: ``$MONAI_JATTN_BUNDLES`` if set, else the ``bundles/`` folder of the
+    source checkout the package runs from.
+
+    Raises:
+        FileNotFoundError: when the variable names no folder, or the package is not run from a source
+            checkout (e.g. an installed wheel) and the variable is not set; the message says to pass
+            ``--bundle_dir`` or set the variable.
+    """
+    configured = os.environ.get(BUNDLES_ENV)
+    if configured:
+        if not Path(configured).is_dir():
+            raise FileNotFoundError(f"{BUNDLES_ENV}={configured}: not a folder; it must hold the bundle folders.")
+        return Path(configured).resolve()
+    checkout = Path(__file__).resolve().parents[2]  # monai_jattn/experiments/ablation.py -> the checkout
+    if (checkout / "bundles").is_dir() and (checkout / "setup.cfg").is_file():
+        return checkout / "bundles"
+    raise FileNotFoundError(
+        f"no bundles folder found: the package does not run from a source checkout ({checkout}); pass --bundle_dir "
+        f"(the bundle folder) or set {BUNDLES_ENV} to the folder that holds the bundles."
+    )
+
+
 def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Path:
-    """The bundle folder for ``dataset``: ``bundle_dir`` if given, else the repository's ``bundles/``.
+    """The bundle folder for ``dataset``: ``bundle_dir`` if given, else its registry entry's ``bundle`` under
+    :func:`bundles_root`.
 
     Args:
-        dataset: a key of :data:`DATASETS`.
+        dataset: a registered dataset with a bundle (see :func:`bundle_datasets`).
         bundle_dir: an explicit bundle folder (with ``configs/train.json``).
 
     Raises:
-        ValueError: for an unknown dataset.
-        FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``.
+        ValueError: for an unknown dataset, or one without a bundle.
+        FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``, or no
+            bundles folder is found (see :func:`bundles_root`).
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}.")
-    if bundle_dir is None:
-        bundle_dir = Path(__file__).resolve().parents[2] / "bundles" / DATASETS[dataset]["bundle"]
-    bundle_dir = Path(bundle_dir).resolve()
+    spec = get_dataset(dataset)
+    if not spec.bundle:
+        raise ValueError(f"{spec.title} has no bundle; datasets with one: {', '.join(bundle_datasets())}.")
+    bundle_dir = Path(bundle_dir if bundle_dir is not None else bundles_root() / spec.bundle).resolve()
     missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"{bundle_dir}: not a {DATASETS[dataset]['title']} bundle, configs/{' and configs/'.join(missing)} "
-            "missing; pass --bundle_dir."
+            f"{bundle_dir}: not a {spec.title} bundle, configs/{' and configs/'.join(missing)} missing; pass --bundle_dir."
         )
     return bundle_dir
 
@@ -142,6 +176,7 @@ def _run_one(
         "max_iterations": settings["max_iterations"],
         "val_interval": settings["val_interval"],
         "seed": settings["seed"],
+        **get_dataset(settings["dataset"]).bundle_overrides,
         **variant.network_overrides(),
         **settings["overrides"],
         **({"device": device} if device else {}),
@@ -209,7 +244,7 @@ def run_ablation(
     """Train and evaluate every model and seed through the bundle, then write the tables and figures.
 
     Args:
-        dataset: ``"drive"`` or ``"isic2017"``.
+        dataset: a registered dataset with a bundle (see :func:`bundle_datasets`), e.g. ``"drive"``.
         dataset_dir: the dataset in its official layout (real or written by
             ``python -m monai_jattn.data sample ...``); the test split must have labels.
         output_dir: where ``runs/`` and the results go.
@@ -223,7 +258,7 @@ def run_ablation(
             "network_def#growth_rate": 8}``; a rerun with other overrides is refused.
         device: the bundles' ``device`` (e.g. ``"cuda:0"``, default: the bundle's choice); unlike the
             overrides it may change between an interrupted run and its resumption.
-        bundle_dir: the bundle folder (default: found in the repository).
+        bundle_dir: the bundle folder (default: see :func:`find_bundle`).
         num_figure_images: test images in the segmentation grid.
         command: the command line, recorded in ``results.md``.
         data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
@@ -274,7 +309,11 @@ def collect_results(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
     Raises:
         FileNotFoundError: when no run has finished.
     """
-    results = [json.loads(path.read_text()) for path in Path(output_dir).glob("runs/*/result.json") if (path.parent / "done").exists()]
+    results = [
+        json.loads(path.read_text())
+        for path in Path(output_dir).glob("runs/*/result.json")
+        if (path.parent / "done").exists()
+    ]
     if not results:
         raise FileNotFoundError(f"{output_dir}: no finished run under runs/ (each has a 'done' file).")
     order = list(MODEL_VARIANTS)
@@ -283,10 +322,7 @@ def collect_results(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
 
 def _test_images(dataset: str, dataset_dir: Path, count: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The first ``count`` test images and their ground truths, as pictures, by id."""
-    if dataset == "drive":
-        entries = drive_datalist(dataset_dir, "test", require_labels=True)
-    else:
-        entries = isic2017_datalist(dataset_dir, "test")
+    entries = dataset_datalist(dataset, dataset_dir, "test", require_labels=True)
     return {
         entry["id"]: (load_picture(entry["image"]), (load_picture(entry["label"]) > 0).astype(np.float32))
         for entry in entries[:count]
@@ -318,7 +354,8 @@ def write_report(
     Args:
         rows: per-run results (from :func:`run_ablation` or :func:`collect_results`).
         output_dir: the ablation output folder (with ``runs/``).
-        dataset: ``"drive"`` or ``"isic2017"``.
+        dataset: the registered dataset; its ``paper_results`` (with ``paper_results_note``) follow the table,
+            its ``truth_title`` names the ground-truth column of the grid.
         dataset_dir: the dataset folder the runs were evaluated on.
         num_figure_images: rows of the segmentation grid.
         command: the command line, recorded in ``results.md``.
@@ -326,7 +363,8 @@ def write_report(
             sample"``; default: the dataset's name (``"DRIVE"``, ``"ISIC-2017"``).
     """
     output_dir = Path(output_dir)
-    title = data_label or DATASETS[dataset]["title"]
+    spec = get_dataset(dataset)
+    title = data_label or spec.title
     budgets = sorted({int(row["max_iterations"]) for row in rows})
     seeds = sorted({int(row["seed"]) for row in rows})
     notes = [
@@ -338,17 +376,13 @@ def write_report(
         ),
     ]
     markdown = results_markdown(rows, f"Ablation on {title}", notes)
-    if dataset == "drive":
-        markdown += "\n## The paper's DRIVE results (supplement Table 1; real DRIVE, 60k iterations)\n\n"
-        markdown += (
-            "Compare with the whole-image table: the paper's Recall, TNR and Accuracy fit only a vessel fraction "
-            "of about 8.9% of the scored pixels (Acc = TNR - p (TNR - Recall)), as in whole DRIVE test images "
-            "(8.76% vessel pixels), not inside their FOV (12.73%).\n\n"
-        )
-        markdown += paper_table_markdown()
+    if spec.paper_results:
+        markdown += f"\n{spec.paper_results_note}\n\n" + paper_table_markdown(spec.paper_results)
     write_results_csv(rows, output_dir / "results.csv")
     write_text_atomic(output_dir / "results.md", markdown)
-    plot_dice_bars(rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)")
+    plot_dice_bars(
+        rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)"
+    )
     first_seed = {}
     for row in rows:
         first_seed.setdefault(row["model"], row)
@@ -365,5 +399,5 @@ def write_report(
         predictions,
         output_dir / "segmentation_grid.png",
         f"{title}: segmentation maps",
-        truth_title="1st observer" if dataset == "drive" else "ground truth",
+        truth_title=spec.truth_title,
     )

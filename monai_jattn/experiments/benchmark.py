@@ -38,6 +38,7 @@ from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_call
 from monai_jattn.networks import DenseUNet
+from monai_jattn.networks.names import MODEL_VARIANTS
 
 __all__ = [
     "BASELINE",
@@ -57,11 +58,22 @@ __all__ = [
 BASELINE = "BasicUNet"
 """The model every figure is divided by in the ratio columns."""
 
+
+def _dense_unet(name: str) -> tuple[str, Callable[[int, int], torch.nn.Module]]:
+    """The benchmark entry of the DenseUNet variant ``name`` of `MODEL_VARIANTS`, under the paper's name."""
+    variant = MODEL_VARIANTS[name]
+
+    def build(in_channels: int, out_channels: int) -> torch.nn.Module:
+        return DenseUNet(2, in_channels, out_channels, attention=variant.attention, ja_variant=variant.ja_variant)
+
+    return variant.paper_name or variant.label, build
+
+
+PLAIN, JOINT = (MODEL_VARIANTS[name].paper_name or MODEL_VARIANTS[name].label for name in ("dense_unet", "ja9"))
+"""The names of the plain DenseUNet and of the paper's DenseUNet-JA (JA-9) in :data:`MODELS`."""
+
 MODELS: dict[str, Callable[[int, int], torch.nn.Module]] = {
-    "DenseUNet": lambda i, o: DenseUNet(spatial_dims=2, in_channels=i, out_channels=o),
-    "DenseUNet-SA": lambda i, o: DenseUNet(spatial_dims=2, in_channels=i, out_channels=o, attention="sa"),
-    "DenseUNet-PWA": lambda i, o: DenseUNet(spatial_dims=2, in_channels=i, out_channels=o, attention="pwa"),
-    "DenseUNet-JA": lambda i, o: DenseUNet(spatial_dims=2, in_channels=i, out_channels=o, attention="ja"),
+    **dict(_dense_unet(name) for name in ("dense_unet", "sa", "pwa", "ja9")),
     "BasicUNet": lambda i, o: BasicUNet(spatial_dims=2, in_channels=i, out_channels=o),
     "AttentionUnet": lambda i, o: AttentionUnet(
         spatial_dims=2, in_channels=i, out_channels=o, channels=(32, 64, 128, 256), strides=(2, 2, 2)
@@ -283,7 +295,10 @@ def add_ratios(results: dict[str, dict[str, dict[str, Any]]], baseline: str = BA
     base = results[baseline]
     return {
         name: {
-            measure: {size: value / base[measure][size] if base[measure][size] else math.nan for size, value in by_size.items()}
+            measure: {
+                size: value / base[measure][size] if base[measure][size] else math.nan
+                for size, value in by_size.items()
+            }
             for measure, by_size in measures.items()
             if not measure.endswith("_samples")
         }
@@ -319,11 +334,11 @@ def check_targets(
         One dict per target: ``target``, ``size``, ``measured`` (text), ``value``, ``limit``, ``met``.
     """
     targets = []
-    if "DenseUNet" in results and "DenseUNet-JA" in results:
-        plain, joint = results["DenseUNet"], results["DenseUNet-JA"]
+    if PLAIN in results and JOINT in results:
+        plain, joint = results[PLAIN], results[JOINT]
         for measure, limit, label in (
-            ("train_step_ms", 1.25, "DenseUNet-JA training step / DenseUNet"),
-            ("inference_ms", 1.10, "DenseUNet-JA whole-image inference / DenseUNet"),
+            ("train_step_ms", 1.25, f"{JOINT} training step / {PLAIN}"),
+            ("inference_ms", 1.10, f"{JOINT} whole-image inference / {PLAIN}"),
         ):
             for size, value in joint.get(measure, {}).items():
                 ratio = value / plain[measure][size]
@@ -361,7 +376,6 @@ _TABLES = (
 )
 
 
-
 def benchmark_markdown(report: dict[str, Any]) -> str:
     """Render a :func:`run_benchmark` report as markdown tables: value and ratio to the baseline.
 
@@ -386,7 +400,11 @@ def benchmark_markdown(report: dict[str, Any]) -> str:
         for measure, label in measures:
             for size in next(iter(results.values()))[measure]:
                 columns.append((measure, size, label if size == "all" else f"{label} {size}"))
-        lines += [f"## {title.format(batch=settings['batch_size'])}", "", "| Model | " + " | ".join(f"{c[2]} | x{report['baseline']}" for c in columns) + " |"]
+        lines += [
+            f"## {title.format(batch=settings['batch_size'])}",
+            "",
+            "| Model | " + " | ".join(f"{c[2]} | x{report['baseline']}" for c in columns) + " |",
+        ]
         lines.append("|---|" + "---:|---:|" * len(columns))
         for name, measures_of_model in results.items():
             cells = [f"{three_digits(measures_of_model[m][s])} | {ratios[name][m][s]:.2f}" for m, s, _ in columns]
@@ -397,7 +415,9 @@ def benchmark_markdown(report: dict[str, Any]) -> str:
     if report.get("targets"):
         lines += ["## Targets", "", "| Target | Size | Measured | Limit | Met |", "|---|---|---|---:|---|"]
         for t in report["targets"]:
-            lines.append(f"| {t['target']} | {t['size']} | {t['measured']} | {t['limit']} | {'yes' if t['met'] else 'NO'} |")
+            lines.append(
+                f"| {t['target']} | {t['size']} | {t['measured']} | {t['limit']} | {'yes' if t['met'] else 'NO'} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -476,7 +496,10 @@ def run_benchmark(
     curve = []
     if attention_curve:
         curve = self_attention_memory_curve(
-            settings["attention_positions"], torch_device, naive_max_positions=settings["naive_max_positions"], progress=progress
+            settings["attention_positions"],
+            torch_device,
+            naive_max_positions=settings["naive_max_positions"],
+            progress=progress,
         )
     report = {
         "command": command,

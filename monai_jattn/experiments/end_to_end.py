@@ -33,14 +33,14 @@ from monai.bundle import ConfigWorkflow
 from monai_jattn.experiments.ablation import find_bundle
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import synchronize, time_call
+from monai_jattn.networks.names import MODEL_VARIANTS
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 
 __all__ = ["END_TO_END_MODELS", "main", "measure_end_to_end"]
 
 END_TO_END_MODELS: dict[str, dict[str, Any]] = {
-    "DenseUNet-JA-9": {"network_def#attention": "ja", "network_def#ja_variant": 9},
-    "DenseUNet": {"network_def#attention": "none"},
-    "BasicUNet": {"network_def": {"_target_": "BasicUNet", "spatial_dims": 2, "in_channels": 1, "out_channels": 2}},
+    **{MODEL_VARIANTS[name].label: MODEL_VARIANTS[name].network_overrides() for name in ("ja9", "dense_unet")},
+    "BasicUNet": MODEL_VARIANTS["basic_unet"].network_overrides(),
 }
 """The models of the end-to-end table, as overrides of the DRIVE bundle's ``network_def``."""
 

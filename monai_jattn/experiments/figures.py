@@ -15,7 +15,8 @@ from monai.data import PILReader  # noqa: E402
 from monai.transforms import LoadImage  # noqa: E402
 
 from monai_jattn.experiments.results import observer2_row, row_protocols, summarise  # noqa: E402
-from monai_jattn.handlers.metrics_report import PROTOCOL_TITLES, metric_key  # noqa: E402
+from monai_jattn.networks.names import short_label  # noqa: E402
+from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key  # noqa: E402
 from monai_jattn.utils import save_figure_atomic  # noqa: E402
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
@@ -48,7 +49,7 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     summary = summarise(rows)
     protocols = row_protocols(rows)
     observer = observer2_row(rows)
-    labels = [entry["label"].replace("DenseUNet-", "").replace("DenseUNet", "Baseline") for entry in summary]
+    labels = [short_label(entry["label"]) for entry in summary]
     width = max(4.0, 0.7 * len(summary) + 1.5)
     figure, axes = plt.subplots(1, len(protocols), figsize=(width * len(protocols), 3.6), squeeze=False)
     for axis, protocol in zip(axes[0], protocols):
@@ -112,9 +113,7 @@ def plot_segmentation_grid(
         if missing:
             raise KeyError(f"model {label} has no segmentation for image(s) {missing}.")
     columns = 2 + len(predictions)
-    figure, axes = plt.subplots(
-        len(images), columns, figsize=(1.6 * columns, 1.9 * len(images) + 0.5), squeeze=False
-    )
+    figure, axes = plt.subplots(len(images), columns, figsize=(1.6 * columns, 1.9 * len(images) + 0.5), squeeze=False)
     for row, (image_id, (image, truth)) in enumerate(images.items()):
         _show(axes[row][0], image, f"{image_id}")
         if truth is None:
@@ -123,7 +122,7 @@ def plot_segmentation_grid(
         else:
             _show(axes[row][1], truth, truth_title)
         for column, (label, masks) in enumerate(predictions.items(), start=2):
-            _show(axes[row][column], masks[image_id], label.replace("DenseUNet-", "").replace("DenseUNet", "Baseline"))
+            _show(axes[row][column], masks[image_id], short_label(label))
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()

@@ -8,16 +8,15 @@ import csv
 import io
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from monai_jattn.handlers.metrics_report import METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
+from monai_jattn.metrics.names import METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
 from monai_jattn.utils import write_text_atomic
-from monai_jattn.networks.names import MODEL_VARIANTS
+from monai_jattn.networks.names import MODEL_VARIANTS, paper_label
 
 __all__ = [
     "PAPER_METRICS",
-    "PAPER_DRIVE_RESULTS",
     "OBSERVER2_ROW",
     "metric_columns",
     "observer2_row",
@@ -30,19 +29,6 @@ __all__ = [
 
 PAPER_METRICS: tuple[str, ...] = ("recall", "tnr", "dice", "accuracy", "auc")
 """The paper's column order."""
-
-PAPER_DRIVE_RESULTS: dict[str, dict[str, float]] = {
-    name: dict(zip(PAPER_METRICS, values))
-    for name, values in (
-        ("dense_unet", (0.7635, 0.9875, 0.8048, 0.9677, 0.9802)),
-        ("sa", (0.7691, 0.9881, 0.8109, 0.9687, 0.9838)),
-        ("pwa", (0.8087, 0.9828, 0.8118, 0.9673, 0.9826)),
-        ("ja9", (0.7907, 0.9864, 0.8164, 0.9690, 0.9845)),
-    )
-}
-"""Table 1 of the paper's supplement: DRIVE test set, 60k iterations (the paper's DenseUNet-JA is JA-9). Its
-Recall, TNR and Accuracy fit only a vessel fraction of about 8.9% of the scored pixels (Acc = TNR - p (TNR -
-Recall)): whole DRIVE test images (8.76% vessel), not their FOV (12.73%); compare with ``whole_image``."""
 
 OBSERVER2_ROW = {"model": "observer2", "label": "2nd observer"}
 """How the second observer appears in ``results.csv`` and ``results.md``."""
@@ -150,7 +136,9 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
             "|---|" + "---:|" * len(columns) + "---:|",
         ]
         for entry in summary:
-            lines.append(f"| {entry['label']} | " + " | ".join(_mean_std(entry, k) for k in keys) + f" | {entry['seeds']} |")
+            lines.append(
+                f"| {entry['label']} | " + " | ".join(_mean_std(entry, k) for k in keys) + f" | {entry['seeds']} |"
+            )
         if observer is not None:
             cells = [f"{observer[k]:.4f}" if k in observer else "–" for k in keys]
             lines.append(f"| {observer['label']} | " + " | ".join(cells) + " | – |")
@@ -158,13 +146,17 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
     return "\n".join(lines[:-1]) + "\n"
 
 
-def paper_table_markdown() -> str:
-    """The paper's DRIVE table (supplement, Table 1, whole-image protocol) as markdown, in the same column order."""
+def paper_table_markdown(results: Mapping[str, Mapping[str, float]]) -> str:
+    """A table of the paper's published results (e.g. a dataset's `DatasetSpec.paper_results`) as markdown, in
+    the paper's column order.
+
+    Args:
+        results: model name (a key of `MODEL_VARIANTS`) -> metric (of `PAPER_METRICS`) -> value.
+    """
     lines = [
         "| Model (paper) | " + " | ".join(METRIC_TITLES[c] for c in PAPER_METRICS) + " |",
         "|---|" + "---:|" * len(PAPER_METRICS),
     ]
-    for name, values in PAPER_DRIVE_RESULTS.items():
-        label = "DenseUNet-JA (JA-9)" if name == "ja9" else MODEL_VARIANTS[name].label
-        lines.append(f"| {label} | " + " | ".join(f"{values[c]:.4f}" for c in PAPER_METRICS) + " |")
+    for name, values in results.items():
+        lines.append(f"| {paper_label(name)} | " + " | ".join(f"{values[c]:.4f}" for c in PAPER_METRICS) + " |")
     return "\n".join(lines) + "\n"

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from monai.handlers import ConfusionMatrix, IgniteMetricHandler, from_engine
 
-from monai_jattn.handlers.metrics_report import CONFUSION_MATRIX_METRICS, metric_key
 from monai_jattn.handlers.roc_auc import PixelROCAUC
+from monai_jattn.metrics.names import CONFUSION_MATRIX_METRICS, metric_key
 
 __all__ = ["segmentation_metrics"]
 

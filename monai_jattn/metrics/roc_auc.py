@@ -5,15 +5,12 @@ the pixels of whole images as samples takes seconds per image (and gigabytes for
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
-from monai.handlers import IgniteMetricHandler
 from monai.metrics import CumulativeIterationMetric, compute_roc_auc
 from monai.metrics.utils import do_metric_reduction
 from monai.utils import MetricReduction, evenly_divisible_all_gather
 
-__all__ = ["PerImageROCAUCMetric", "PixelROCAUC", "PooledROCAUCMetric"]
+__all__ = ["PerImageROCAUCMetric", "PooledROCAUCMetric"]
 
 
 class PerImageROCAUCMetric(CumulativeIterationMetric):
@@ -90,29 +87,3 @@ class PooledROCAUCMetric(PerImageROCAUCMetric):
         pooled = [torch.cat([pair[i] for pair in self._pixels]) for i in (0, 1)]
         y_pred, y = (evenly_divisible_all_gather(x, concat=True) for x in pooled)
         return torch.tensor(compute_roc_auc(y_pred.cpu(), y.cpu()))
-
-
-class PixelROCAUC(IgniteMetricHandler):
-    """
-    Ignite metric handler for pixel-level ROC AUC: `PooledROCAUCMetric` (``pooled=True``, one AUC
-    over all pixels of all images) or `PerImageROCAUCMetric` (the AUC of each image, reduced with
-    ``reduction``). With ``save_details`` each image's AUC goes to ``engine.state.metric_details``
-    (e.g. for `MetricsReportSaver`'s per-image CSV) in both modes.
-
-    Args:
-        pooled: pool all pixels (True) or reduce per-image values (False).
-        reduction: how to reduce the per-image values when not ``pooled``, default ``"mean"``.
-        output_transform: extracts ``(y_pred, y)``, foreground probabilities and binary labels, from
-            ``engine.state.output``, e.g. ``monai.handlers.from_engine(["prob", "label"])``.
-        save_details: whether to save the per-image values in ``engine.state.metric_details``.
-    """
-
-    def __init__(
-        self,
-        pooled: bool = False,
-        reduction: MetricReduction | str = MetricReduction.MEAN,
-        output_transform: Callable = lambda x: x,
-        save_details: bool = True,
-    ) -> None:
-        metric_fn = PooledROCAUCMetric() if pooled else PerImageROCAUCMetric(reduction=reduction)
-        super().__init__(metric_fn=metric_fn, output_transform=output_transform, save_details=save_details)
