@@ -11,7 +11,7 @@ import monai_jattn.experiments.ablation as ablation
 from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.experiments.__main__ import main, parse_override
 from monai_jattn.experiments.results import results_markdown, summarise, write_results_csv
-from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
+from monai_jattn.networks.names import MODEL_VARIANTS, paper_label, parse_model_names, short_label
 
 TINY = [
     "--max_iterations", "2",
@@ -55,7 +55,9 @@ def test_ablation_writes_results_table_and_both_figures(finished):
     assert {r["max_iterations"] for r in rows[:4]} == {"2"}
     # the 2nd observer's row: the sample data's second observer against the first, no AUC (a binary map)
     observer = rows[4]
-    assert observer["label"] == "2nd observer" and observer["auc_whole_image"] == "" and observer["max_iterations"] == ""
+    assert (
+        observer["label"] == "2nd observer" and observer["auc_whole_image"] == "" and observer["max_iterations"] == ""
+    )
     evaluated = (finished / "runs" / "ja9_seed0" / "eval" / "metrics_summary.json").read_text()
     assert f'"observer2_dice_inside_fov": {observer["dice_inside_fov"]}' in evaluated
     markdown = (finished / "results.md").read_text()
@@ -125,17 +127,32 @@ def test_data_label_names_the_data_in_report_and_figure_titles(finished, dataset
     titles = []
     for name in ("plot_dice_bars", "plot_segmentation_grid"):
         real = getattr(ablation, name)
-        monkeypatch.setattr(ablation, name, lambda *args, real=real, **kwargs: titles.append(args[-1]) or real(*args, **kwargs))
+        monkeypatch.setattr(
+            ablation, name, lambda *args, real=real, **kwargs: titles.append(args[-1]) or real(*args, **kwargs)
+        )
     main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
           "--data_label", "synthetic DRIVE sample"])  # fmt: skip
-    assert titles == ["synthetic DRIVE sample: Dice per model (2 iterations)", "synthetic DRIVE sample: segmentation maps"]
+    assert titles == [
+        "synthetic DRIVE sample: Dice per model (2 iterations)",
+        "synthetic DRIVE sample: segmentation maps",
+    ]
     assert "Ablation on synthetic DRIVE sample" in (out / "results.md").read_text()
 
 
 def test_isic2017_ablation_reports_jaccard(tmp_path):
     dataset = write_isic2017_sample(tmp_path / "isic", 4, 2, 2, seed=0, image_size=(40, 56))
     out = tmp_path / "out"
-    args = ["ablation", "--dataset", "isic2017", "--dataset_dir", str(dataset), "--output_dir", str(out), "--models", "pwa"]
+    args = [
+        "ablation",
+        "--dataset",
+        "isic2017",
+        "--dataset_dir",
+        str(dataset),
+        "--output_dir",
+        str(out),
+        "--models",
+        "pwa",
+    ]
     tiny = [a.replace("patch_size", "train_size") for a in TINY]
     main([*args, *tiny[tiny.index("--device") :], "--max_iterations", "1", "--seeds", "3"])
     with open(out / "results.csv") as handle:
@@ -173,13 +190,24 @@ def test_variants_overrides_and_summaries():
     assert MODEL_VARIANTS["dense_unet"].network_overrides()["network_def#attention"] == "none"
     assert MODEL_VARIANTS["basic_unet"].network_overrides()["network_def"]["_target_"] == "BasicUNet"
     assert parse_model_names(None) == list(MODEL_VARIANTS)[:12]  # the paper's twelve by default
+    assert [paper_label(name) for name in ("ja9", "sa")] == ["DenseUNet-JA (JA-9)", "DenseUNet-SA"]
+    assert [short_label(MODEL_VARIANTS[name].label) for name in ("dense_unet", "ja3")] == ["Baseline", "JA-3"]
     assert parse_override("patch_size=[64, 64]") == ("patch_size", [64, 64])
     assert parse_override("device=cuda:1") == ("device", "cuda:1")
 
     rows = [
         {"model": "sa", "seed": 0, "recall": 0.5, "tnr": 0.9, "dice": 0.6, "accuracy": 0.8, "auc": 0.9, "jaccard": 0.4},
         {"model": "sa", "seed": 1, "recall": 0.7, "tnr": 0.9, "dice": 0.8, "accuracy": 0.9, "auc": 0.9, "jaccard": 0.6},
-        {"model": "ja9", "seed": 0, "recall": 0.6, "tnr": 0.8, "dice": 0.7, "accuracy": 0.8, "auc": 0.8, "jaccard": 0.5},
+        {
+            "model": "ja9",
+            "seed": 0,
+            "recall": 0.6,
+            "tnr": 0.8,
+            "dice": 0.7,
+            "accuracy": 0.8,
+            "auc": 0.8,
+            "jaccard": 0.5,
+        },
     ]
     sa, ja = summarise(rows)
     assert sa["dice_mean"] == pytest.approx(0.7) and sa["dice_std"] == pytest.approx(0.1414, abs=1e-4)
@@ -192,8 +220,36 @@ def test_variants_overrides_and_summaries():
 def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
     overrides = {"num_workers": 0, "patch_size": [32, 32], "network_def#features": [4, 4, 4, 4, 4, 4]}
     (row,) = ablation.run_ablation(
-        "drive", dataset, tmp_path, models="basic_unet", max_iterations=1, overrides=overrides, device="cpu", progress=False
+        "drive",
+        dataset,
+        tmp_path,
+        models="basic_unet",
+        max_iterations=1,
+        overrides=overrides,
+        device="cpu",
+        progress=False,
     )
     assert row["model"] == "basic_unet" and 0.0 <= row["dice_whole_image"] <= 1.0
-    assert "| BasicUNet (MONAI) | whole image | " in (tmp_path / "runs" / "basic_unet_seed0" / "eval" / "metrics.md").read_text()
+    assert (
+        "| BasicUNet (MONAI) | whole image | "
+        in (tmp_path / "runs" / "basic_unet_seed0" / "eval" / "metrics.md").read_text()
+    )
     assert "| BasicUNet (MONAI) | " in (tmp_path / "results.md").read_text()
+
+
+def test_bundles_are_found_by_option_variable_or_checkout(tmp_path, monkeypatch):
+    checkout_bundle = ablation.find_bundle("drive")
+    assert checkout_bundle.name == "drive_jattn_segmentation" and checkout_bundle.parent == ablation.bundles_root()
+    monkeypatch.setenv(ablation.BUNDLES_ENV, str(tmp_path))
+    assert ablation.bundles_root() == tmp_path.resolve()
+    with pytest.raises(FileNotFoundError, match="drive_jattn_segmentation: not a DRIVE bundle"):
+        ablation.find_bundle("drive")  # the variable wins over the checkout
+    assert ablation.find_bundle("drive", checkout_bundle) == checkout_bundle  # and --bundle_dir over both
+    monkeypatch.setenv(ablation.BUNDLES_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="MONAI_JATTN_BUNDLES=.*nowhere: not a folder"):
+        ablation.bundles_root()
+    monkeypatch.delenv(ablation.BUNDLES_ENV)
+    monkeypatch.setattr(ablation, "__file__", str(tmp_path / "site-packages" / "monai_jattn" / "experiments" / "x.py"))
+    with pytest.raises(FileNotFoundError, match="pass --bundle_dir .* or set MONAI_JATTN_BUNDLES"):
+        ablation.bundles_root()
+    assert set(ablation.bundle_datasets()) >= {"drive", "isic2017"}

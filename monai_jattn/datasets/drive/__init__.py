@@ -66,8 +66,8 @@ SPEC = DatasetSpec(
     second_observer=True,
     official_role=drive_official_role,
     figure_panels=drive_figure_panels,
-    description="retinal vessels: training/ and test/ with images/, 1st_manual/, mask/ (and 2nd_manual/ in older "
-    "releases); https://drive.grand-challenge.org",
+    description="retinal vessels: `training/`, `test/` with `images/`, `1st_manual/`, `mask/` (and `2nd_manual/` "
+    "in older releases); https://drive.grand-challenge.org",
     truth_title="1st observer",
     paper_results=PAPER_RESULTS,
     paper_results_note="## The paper's DRIVE results (supplement Table 1; real DRIVE, 60k iterations)\n\n"

@@ -50,7 +50,7 @@ SPEC = DatasetSpec(
     classes=("background", "lesion"),
     official_role=isic2017_official_role,
     figure_panels=isic2017_figure_panels,
-    description="skin lesions: ISIC-2017_{Training,Validation,Test_v2}_Data/ and *_Part1_GroundTruth/; "
+    description="skin lesions: `ISIC-2017_{Training,Validation,Test_v2}_Data/` and `..._Part1_GroundTruth/`; "
     "https://challenge.isic-archive.com/data/#2017",
 )
 """ISIC-2017's entry in the dataset registry."""

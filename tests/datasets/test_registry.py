@@ -1,0 +1,106 @@
+"""The dataset registry: generic code imports no dataset, old names resolve, and a dataset registered later
+appears in every data command with no other code change."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from monai_jattn.data import DatasetError
+from monai_jattn.data.__main__ import main
+from monai_jattn.datasets import DatasetSpec, SampleOption, dataset_names, get_dataset, register_dataset, registry
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"
+
+
+def test_generic_packages_import_no_dataset_and_old_names_resolve():
+    code = """
+import sys
+import monai_jattn.data, monai_jattn.transforms, monai_jattn.metrics, monai_jattn.handlers
+loaded = sorted(m for m in sys.modules if m.startswith("monai_jattn.datasets."))
+assert not loaded, loaded
+from monai_jattn.data import check_datalist, drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
+from monai_jattn.transforms import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms
+from monai_jattn.transforms import isic2017_train_transforms
+from monai_jattn.handlers import PerImageROCAUCMetric, PixelROCAUC, METRIC_TITLES, metric_key
+assert drive_datalist.__module__ == "monai_jattn.datasets.drive.layout"
+assert isic2017_train_transforms.__module__ == "monai_jattn.datasets.isic2017.transforms"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_registered_datasets_and_their_splits():
+    assert dataset_names()[:2] == ("drive", "isic2017")
+    assert get_dataset("DRIVE").splits == ("training", "test")
+    assert get_dataset("isic2017").splits == ("training", "validation", "test")
+    with pytest.raises(ValueError, match="already registered"):
+        register_dataset(get_dataset("drive"))
+    with pytest.raises(ValueError, match="unknown dataset 'nope'; registered datasets: drive, isic2017"):
+        get_dataset("nope")
+
+
+def test_every_registered_dataset_is_in_the_docs():
+    text = DOCS.read_text()
+    assert all(f"`{name}`" in text for name in dataset_names())
+
+
+@pytest.fixture
+def toy_dataset():
+    """A toy dataset in the registry for one test: ``<root>/<split>/<k>.png`` with ``<k>_label.png`` beside."""
+
+    def datalist(root, split, require_labels=False):
+        folder = Path(root) / split
+        if not folder.is_dir():
+            raise DatasetError(f"{folder}: folder of toy {split} images does not exist")
+        images = sorted(p for p in folder.glob("*.png") if not p.stem.endswith("_label"))
+        return [
+            {"image": str(p), "label": str(p.with_name(f"{p.stem}_label.png")), "id": f"{split}_{p.stem}"}
+            for p in images
+        ]
+
+    def write_sample(out_dir, seed=0, image_size=None, num_train=2, num_test=1):
+        rng = np.random.default_rng(seed)
+        for split, count in (("training", num_train), ("test", num_test)):
+            (Path(out_dir) / split).mkdir(parents=True, exist_ok=True)
+            for k in range(count):
+                image = rng.integers(0, 256, (*(image_size or (8, 8)), 3), dtype=np.uint8)
+                Image.fromarray(image).save(Path(out_dir) / split / f"{k}.png")
+                Image.fromarray((image[..., 0] > 127).astype(np.uint8) * 255).save(
+                    Path(out_dir) / split / f"{k}_label.png"
+                )
+        return Path(out_dir)
+
+    saved = dict(registry._REGISTRY)
+    register_dataset(
+        DatasetSpec(
+            name="toy",
+            title="Toy",
+            splits=("training", "test"),
+            datalist=datalist,
+            has_split=lambda root, split: (Path(root) / split).is_dir(),
+            write_sample=write_sample,
+            sample_options=(SampleOption("--train", "num_train", 2), SampleOption("--test", "num_test", 1)),
+        )
+    )
+    yield "toy"
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
+
+
+def test_a_dataset_registered_later_serves_every_command(toy_dataset, tmp_path, capsys):
+    root = tmp_path / "toy"
+    assert main(["sample", "toy", str(root), "--train", "3", "--test", "2", "--size", "6", "5"]) == 0
+    assert Image.open(root / "training" / "2.png").size == (5, 6)
+    assert main(["datalist", "toy", str(root), str(tmp_path / "toy.json"), "--val-fraction", "0.34"]) == 0
+    content = json.loads((tmp_path / "toy.json").read_text())
+    assert content["name"] == "Toy" and [len(content[k]) for k in ("training", "validation", "test")] == [2, 1, 2]
+    assert main(["check", "toy", str(root)]) == 0
+    assert "all files OK (training 3, test 2)" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    assert "| `toy` | Toy | training, test |" in capsys.readouterr().out
+    assert main(["check", "toy", str(tmp_path / "none")]) == 1
+    assert "toy training images does not exist" in capsys.readouterr().err
