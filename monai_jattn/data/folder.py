@@ -32,8 +32,9 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
     ``.png`` images, or a dataset folder in the official layout of a registered dataset. Every image
     file is listed, whatever its name, except the files that a registered dataset's official layout
-    marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``),
-    ISIC-2017 masks (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``) and superpixel
+    marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels
+    (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``), ISIC-2017 masks
+    (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``) and superpixel
     files (``ISIC_<n>_superpixels.png`` beside ``ISIC_<n>.jpg``); a DRIVE FOV mask
     (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``) is attached to its image as ``"mask"``.
     Every file that is not listed (those, hidden files, other file types) is logged with the reason.

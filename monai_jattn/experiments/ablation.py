@@ -1,8 +1,9 @@
 """The ablation runner: train and evaluate each model variant and seed through a bundle, then tabulate and draw.
 
 Every run goes through the dataset's MONAI bundle (its registry entry's ``bundle``, a folder under
-:func:`bundles_root`, with its ``bundle_overrides``), in this process, with ``monai.bundle.ConfigWorkflow`` and command-line style overrides: the same
-``train.json`` and ``evaluate.json`` anyone can run by hand, with one shared iteration budget and
+:func:`bundles_root`, with its ``bundle_overrides``), in this process, with ``monai.bundle.ConfigWorkflow``
+and command-line style overrides: the same ``train.json`` and ``evaluate.json`` anyone can run by hand,
+with one shared iteration budget and
 seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
 
 - ``settings.json``: what the run was started with (a rerun with other settings is refused);
@@ -101,7 +102,8 @@ def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Pa
     missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"{bundle_dir}: not a {spec.title} bundle, configs/{' and configs/'.join(missing)} missing; pass --bundle_dir."
+            f"{bundle_dir}: not a {spec.title} bundle, configs/{' and configs/'.join(missing)} missing; "
+            "pass --bundle_dir."
         )
     return bundle_dir
 

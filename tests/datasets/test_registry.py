@@ -23,7 +23,8 @@ import sys
 import monai_jattn.data, monai_jattn.transforms, monai_jattn.metrics, monai_jattn.handlers
 loaded = sorted(m for m in sys.modules if m.startswith("monai_jattn.datasets."))
 assert not loaded, loaded
-from monai_jattn.data import check_datalist, drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
+from monai_jattn.data import check_datalist, drive_datalist, isic2017_datalist
+from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.transforms import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms
 from monai_jattn.transforms import isic2017_train_transforms
 from monai_jattn.handlers import PerImageROCAUCMetric, PixelROCAUC, METRIC_TITLES, metric_key

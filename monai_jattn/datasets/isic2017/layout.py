@@ -74,13 +74,14 @@ def has_isic2017_split(root: str | os.PathLike, split: str) -> bool:
     return (Path(root) / ISIC2017_FOLDERS[split][0]).is_dir()
 
 
-def isic2017_datalist(root: str | os.PathLike, split: str = "training", require_labels: bool = True) -> list[dict]:
+def isic2017_datalist(root: str | os.PathLike, split: str = "training", require_labels: bool = False) -> list[dict]:
     """List the images of one ISIC-2017 Part 1 split with their lesion masks.
 
     Args:
         root: the folder holding the official ``ISIC-2017_*`` folders.
         split: ``"training"`` (2,000 images), ``"validation"`` (150) or ``"test"`` (600).
-        require_labels: accepted for the registry's datalist contract; ISIC-2017 labels are always required.
+        require_labels: accepted for the registry's datalist contract and not used: ISIC-2017 labels are
+            always required.
 
     Returns:
         Dicts sorted by id, with ``"image"`` (the ``.jpg``), ``"label"`` (the ``_segmentation.png``)
