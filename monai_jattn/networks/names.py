@@ -102,8 +102,9 @@ def model_label(network: nn.Module) -> str:
     """The display label of a built network, as in the paper's tables: e.g. ``"DenseUNet-JA-9"``.
 
     A `DenseUNet` is labelled by its bottleneck attention, any other network by its class, with the label of
-    the matching :data:`MODEL_VARIANTS` entry (e.g. ``"BasicUNet (MONAI)"``) or else the class name. Bundle configs use it for the first column of the metrics
-    report: ``"model_name": "$monai_jattn.networks.model_label(@network_def)"``.
+    the matching :data:`MODEL_VARIANTS` entry (e.g. ``"BasicUNet (MONAI)"``) or else the class name. Bundle
+    configs use it for the first column of the metrics report:
+    ``"model_name": {"_target_": "monai_jattn.networks.model_label", "network": "@network_def"}``.
 
     Args:
         network: the network, e.g. a bundle's ``network_def``.

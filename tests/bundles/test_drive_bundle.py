@@ -118,7 +118,9 @@ def test_evaluation_in_both_protocols_and_2nd_observer_equal_numpy(dataset, eval
         for protocol in PROTOCOLS:
             for key, values in maps.items():
                 pixels[protocol][key].append(values.ravel() if protocol == "whole_image" else values[fov])
-            per_image[entry["id"], protocol] = confusion_metrics(pixels[protocol]["pred"][-1], pixels[protocol]["label"][-1])
+            per_image[entry["id"], protocol] = confusion_metrics(
+                pixels[protocol]["pred"][-1], pixels[protocol]["label"][-1]
+            )
     summary = json.loads((out_dir / "metrics_summary.json").read_text())
     expected_keys = [f"{m}_{p}" for p in PROTOCOLS for m in METRICS]
     assert list(summary) == expected_keys + [f"observer2_{m}_{p}" for p in PROTOCOLS for m in METRICS[:4]]
@@ -144,7 +146,11 @@ def test_evaluation_in_both_protocols_and_2nd_observer_equal_numpy(dataset, eval
 
     table = (out_dir / "metrics.md").read_text()
     assert "| Model | Protocol | Recall | TNR | Dice | Accuracy | AUC |" in table
-    for row, protocol in (("DenseUNet-JA-9", "whole image"), ("DenseUNet-JA-9", "inside FOV"), ("2nd observer", "whole image")):
+    for row, protocol in (
+        ("DenseUNet-JA-9", "whole image"),
+        ("DenseUNet-JA-9", "inside FOV"),
+        ("2nd observer", "whole image"),
+    ):
         assert f"| {row} | {protocol} | " in table
     assert "whole image, every pixel" in table and "inside FOV, only the pixels inside" in table
     with open(out_dir / "metrics_per_image.csv") as f:
@@ -159,7 +165,9 @@ def test_evaluation_without_2nd_observer_has_no_observer_row(dataset, trained, t
     data = tmp_path / "DRIVE"
     shutil.copytree(dataset, data)
     shutil.rmtree(data / "test" / "2nd_manual")
-    run_workflow([TRAIN, EVALUATE], **settings(data, trained, output_dir=str(tmp_path / "eval"), save_predictions=False))
+    run_workflow(
+        [TRAIN, EVALUATE], **settings(data, trained, output_dir=str(tmp_path / "eval"), save_predictions=False)
+    )
     summary = json.loads((tmp_path / "eval" / "metrics_summary.json").read_text())
     assert list(summary) == [f"{m}_{p}" for p in PROTOCOLS for m in METRICS]
     table = (tmp_path / "eval" / "metrics.md").read_text()
@@ -216,6 +224,44 @@ def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreada
     assert "2 problem(s) in the datalist: these files were skipped, the other 5 processed" in result.stderr
     assert f"{images / 'broken.png'}: cannot read the image" in result.stderr
     assert f"{images / 'cut.tif'}: cannot read the image" in result.stderr
+
+
+def test_image_zoom_evaluates_at_the_original_size_against_the_unresampled_labels(dataset, trained, tmp_path):
+    """``--image_zoom 0.5``: the network sees half-size images; predictions come back to the original size
+    and are scored against the label and FOV files as they are."""
+    out_dir = tmp_path / "eval"
+    keys = ("image", "pred", "prob", "label")
+    overrides = settings(dataset, trained, output_dir=str(out_dir), image_zoom=0.5)
+    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=keys, **overrides)
+    test = drive_datalist(dataset, "test", require_labels=True)
+    pooled = {"pred": [], "label": []}
+    for entry, output in zip(test, outputs, strict=True):
+        assert output["id"] == entry["id"]
+        assert output["image"].shape[1:] == (SIZE[1] // 2, SIZE[0] // 2)  # MONAI's (W, H)
+        pred, prob, label = (output[key][0].T for key in ("pred", "prob", "label"))  # back to (H, W)
+        assert np.array_equal(label > 0, read_binary(entry["label"]))
+        assert pred.shape == prob.shape == SIZE and not pred[~read_binary(entry["mask"])].any()
+        saved = read_png(out_dir / "predictions" / f"{entry['id']}_mask.png")
+        assert saved.shape == SIZE and np.array_equal(saved > 0, pred > 0)
+        assert np.array_equal(prob > 0.5, pred > 0)  # the mask is the resized probability map at 0.5
+        pooled["pred"].append(pred.ravel() > 0)
+        pooled["label"].append(label.ravel() > 0)
+    expected = confusion_metrics(np.concatenate(pooled["pred"]), np.concatenate(pooled["label"]))
+    summary = json.loads((out_dir / "metrics_summary.json").read_text())
+    for metric in METRICS[:4]:
+        assert summary[f"{metric}_whole_image"] == pytest.approx(expected[metric], abs=1e-6), metric
+
+
+def test_image_zoom_inference_writes_the_original_size(dataset, trained, tmp_path):
+    out = tmp_path / "out"
+    test = drive_datalist(dataset, "test")
+    overrides = settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out), image_zoom=0.5)
+    run_workflow([INFERENCE], **overrides)
+    for entry in test:
+        prob, mask = read_png(out / f"{entry['id']}_prob.png"), read_png(out / f"{entry['id']}_mask.png")
+        assert prob.shape == mask.shape == SIZE and read_png(out / f"{entry['id']}_overlay.png").shape == (*SIZE, 3)
+        assert np.array_equal(mask > 0, prob >= 128)
+        assert not prob[~read_binary(entry["mask"])].any()
 
 
 def test_inference_with_a_corrupt_checkpoint_names_it(dataset, tmp_path):
@@ -277,7 +323,9 @@ def test_bundle_properties_and_metadata(dataset, tmp_path):
 
 
 def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
-    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description"))
+    check_builds_without_data(
+        CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description")
+    )
 
 
 def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
@@ -362,4 +410,3 @@ def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path)
     assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
     assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["latest.pt", "model.pt"]  # lock released
-
