@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import time
 from pathlib import Path
 
@@ -52,6 +53,20 @@ def bottleneck_input_shape(network: torch.nn.Module, patch: int) -> tuple[SelfAt
     return block, shapes[0]
 
 
+def attention_step(attention: SelfAttention, x: torch.Tensor, backend: SDPBackend | None) -> None:
+    """Forward+backward of ``attention`` on ``x``, through ``backend`` (None: PyTorch's default choice)."""
+    if backend is None:
+        attention(x).sum().backward()
+        return
+    with sdpa_kernel(backend):
+        attention(x).sum().backward()
+
+
+def training_step(network: torch.nn.Module, loss_function: torch.nn.Module, image: torch.Tensor, label: torch.Tensor):
+    """Forward, loss and backward of one training step (the optimizer step, and Adam's state, left out)."""
+    loss_function(network(image), label).backward()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu")
@@ -74,14 +89,7 @@ def main() -> None:
         x = torch.randn(batch, *shape[1:], device=device, requires_grad=True)
         peaks = []
         for backend in (None, SDPBackend.MATH):
-
-            def run(backend=backend):
-                if backend is None:
-                    attention(x).sum().backward()
-                else:
-                    with sdpa_kernel(backend):
-                        attention(x).sum().backward()
-
+            run = functools.partial(attention_step, attention, x, backend)
             run()  # warm-up: gradients allocated once
             attention.zero_grad(set_to_none=True)
             x.grad = None
@@ -96,9 +104,7 @@ def main() -> None:
             image = torch.randn(batch, 1, args.patch, args.patch, args.patch, device=device)
             label = torch.randint(0, 2, (batch, 1, args.patch, args.patch, args.patch), device=device)
 
-            def step():
-                loss_function(network(image), label).backward()
-
+            step = functools.partial(training_step, network, loss_function, image, label)
             network.zero_grad(set_to_none=True)
             begin = time.perf_counter()
             peak = peak_memory_bytes(step, device) / MIB
