@@ -140,11 +140,14 @@ def msd_facts(root: str | os.PathLike) -> dict[str, Any]:
 
 
 def msd_has_split(root: str | os.PathLike, split: str) -> bool:
-    """Whether ``root/dataset.json`` lists a non-empty ``split`` ("training" or "test")."""
+    """Whether ``root/dataset.json`` lists a non-empty ``split`` ("training" or "test"); True for a
+    ``dataset.json`` that cannot be read, so that `msd_datalist` reports it."""
+    if not (Path(root) / MSD_DATASET_JSON).is_file():
+        return False
     try:
         _, description = _read_dataset_json(root)
     except DatasetError:
-        return False
+        return True
     return bool(description.get(split))
 
 

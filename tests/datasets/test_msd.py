@@ -70,6 +70,11 @@ def test_facts_without_data_fall_back(tmp_path):
     assert facts["in_channels"] == len(MSD_FALLBACK_FACTS["modality"]) == 1
     assert facts["out_channels"] == 2 and facts["spatial_dims"] == 3
     assert not msd_has_split(tmp_path / "absent", "training")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "dataset.json").write_text("{not json")
+    assert msd_has_split(tmp_path / "broken", "training")  # present but broken: the datalist says why
+    with pytest.raises(DatasetError, match=f"{tmp_path / 'broken' / 'dataset.json'}: unreadable JSON"):
+        msd_datalist(tmp_path / "broken", "training")
 
 
 def test_2d_and_multimodal_samples(tmp_path):
