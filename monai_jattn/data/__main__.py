@@ -146,9 +146,9 @@ def _add_sample_parser(kinds: argparse._SubParsersAction, spec: DatasetSpec) -> 
     sub.add_argument(
         "--size",
         type=_int_type(check_positive_int),
-        nargs=2,
-        metavar=("H", "W"),
-        help="image size; default: realistic full size",
+        nargs="+",
+        metavar="N",
+        help="image size, one value per spatial axis (2D images: H W); default: realistic full size",
     )
 
 
@@ -218,13 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {args.out}: {_counts(sections)}")
         elif args.command == "check":
             sections = dataset_sections(spec.name, args.root)
-            check_datalist([entry for entries in sections.values() for entry in entries])
+            (spec.check_files or check_datalist)([entry for entries in sections.values() for entry in entries])
             print(f"{args.root}: all files OK ({_counts(sections)})")
         else:
             from monai_jattn.datasets.figure import plot_preprocessing  # matplotlib only when needed
 
             print(f"wrote {plot_preprocessing(spec.name, args.out, root=args.root, seed=args.seed)}")
-    except DatasetError as e:
+    except (DatasetError, SettingError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0

@@ -10,3 +10,4 @@ __all__ = ["DatasetSpec", "SampleOption", "dataset_datalist", "dataset_names", "
 register_dataset(import_module(".drive", __name__).SPEC)
 register_dataset(import_module(".isic2017", __name__).SPEC)
 register_dataset(import_module(".chasedb1", __name__).SPEC)
+register_dataset(import_module(".msd", __name__).SPEC)

@@ -67,6 +67,9 @@ class DatasetSpec:
         figure_panels: ``figure_panels(root, seed) -> list[(array, title)]`` for ``data figure``: a raw sample
             and what the pipelines make of it, channel-first arrays; ``root`` None means a synthetic sample.
         description: one line for listings (layout, where to download, licence).
+        check_files: ``check_files(datalist) -> datalist``: opens every file of the entries completely and raises
+            one `monai_jattn.data.DatasetError` listing every problem (``data check``); None for
+            `monai_jattn.data.check_datalist`, which reads 2D images (TIF, GIF, JPEG, PNG).
         truth_title: what the reference labels are called in figures, e.g. ``"1st observer"``.
         paper_results: the paper's published results on this dataset, model name (a key of
             `monai_jattn.networks.MODEL_VARIANTS`) -> metric -> value; empty where the paper has none.
@@ -94,6 +97,7 @@ class DatasetSpec:
     truth_title: str = "ground truth"
     paper_results: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     paper_results_note: str = ""
+    check_files: Callable[[list[dict]], list[dict]] | None = None
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}

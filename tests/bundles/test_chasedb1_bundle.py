@@ -21,7 +21,8 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics
 
 from monai_jattn.data import write_drive_sample
-from monai_jattn.datasets.chasedb1 import chasedb1_datalist, write_chasedb1_sample
+from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.chasedb1 import chasedb1_datalist
 
 CONFIGS = configs("drive_jattn_segmentation")
 TRAIN, EVALUATE = CONFIGS / "train.json", CONFIGS / "evaluate.json"
@@ -34,8 +35,10 @@ ZOOM_TO_DRIVE = "{'_target_': 'monai_jattn.datasets.chasedb1.zoom_to_drive', 'ro
 
 @pytest.fixture(scope="module")
 def chase(tmp_path_factory):
-    """Children 01 and 02 (4 training images) and 11 (2 test images)."""
-    return write_chasedb1_sample(tmp_path_factory.mktemp("CHASEDB1"), 2, 1, seed=0, image_size=SIZE)
+    """Children 01 and 02 (4 training images) and 11 (2 test images), written by the data command line."""
+    root = tmp_path_factory.mktemp("data") / "CHASEDB1"
+    assert main(["sample", "chasedb1", str(root), "--train", "2", "--test", "1", "--size", *map(str, SIZE)]) == 0
+    return root
 
 
 def settings(dataset_dir, run_dir, dataset="chasedb1", **more):

@@ -23,7 +23,7 @@ from monai.bundle.properties import InferProperties, MetaProperties
 
 import monai_jattn
 
-BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation"]
+BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation", "msd_jattn_segmentation"]
 REPOSITORY_URL = "https://github.com/monai-jattn/monai-jattn"
 ZOO_CI = REPO.parent / "shared" / "monai" / "model-zoo" / "ci"
 MAX_FILE_BYTES = 25 * 1024 * 1024  # the zoo's limit for a single file

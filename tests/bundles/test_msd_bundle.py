@@ -1,0 +1,128 @@
+"""The MSD-layout bundle on tiny synthetic NIfTI data, CPU only: 3D training, evaluation (Dice per class,
+checked against numpy), inference round trip (each mask has its input's shape and affine), several classes,
+2D data, properties, metadata, building without data and overwrite protection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from bundle_helpers import (
+    TINY_NETWORK,
+    check_builds_without_data,
+    check_multi_gpu_device_is_local_rank,
+    check_properties_and_metadata,
+    cli_args,
+    configs,
+    load_checkpoint,
+    run_cli,
+    run_settings,
+    run_workflow,
+)
+
+from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.msd import msd_datalist, write_msd_sample
+from monai_jattn.run_folders import RunFolderError
+
+CONFIGS = configs("msd_jattn_segmentation")
+TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
+TINY_3D = TINY_NETWORK | {"network_def#init_features": 4, "network_def#decoder_features": [4, 4]}
+"""Narrower still than the 2D tests' network: 3D convolutions cost a lot more on CPU."""
+SIZE = (24, 20, 12)  # stored voxels at 0.8 x 1.2 x 2.0 mm: about 19 x 24 x 24 on the 1 mm grid
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    """Five training cases and two test images, written by the data command line."""
+    root = tmp_path_factory.mktemp("msd") / "Task00"
+    assert main(["sample", "msd", str(root), "--train", "5", "--test", "2", "--size", *map(str, SIZE)]) == 0
+    return root
+
+
+def settings(dataset: Path, run_dir: Path, **more) -> dict:
+    # val_fraction 0.4: 2 of the 5 training cases validate
+    common = run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [16, 16, 16], "val_fraction": 0.4, **more})
+    return common | {k: v for k, v in TINY_3D.items() if k not in more}
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory) -> Path:
+    """Four iterations of 3D training, validated every two."""
+    run_dir = tmp_path_factory.mktemp("msd_run")
+    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
+    return run_dir
+
+
+def test_training_writes_checkpoints_and_curve(trained):
+    latest = load_checkpoint(trained / "models" / "latest.pt")
+    assert set(latest) == {"network", "optimizer", "trainer", "best_model_saver"}
+    assert latest["trainer"]["iteration"] == 4 and latest["optimizer"]["state"][0]["step"] == 4
+    head = load_checkpoint(trained / "models" / "model.pt")["head.weight"]
+    assert head.shape[0] == 3 and head.ndim == 5  # three classes from dataset.json, 3D convolutions
+    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
+    assert curve["validation"]["metric"] == "mean_dice" and curve["validation"]["iteration"] == [2, 4]
+
+
+def test_a_second_run_does_not_overwrite_the_first(dataset, trained):
+    with pytest.raises(RuntimeError) as error:
+        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
+    cause = error.value
+    while cause is not None and not isinstance(cause, RunFolderError):
+        cause = cause.__cause__
+    assert isinstance(cause, RunFolderError), error.value
+
+
+def _dice(pred: np.ndarray, label: np.ndarray) -> float:
+    total = pred.sum() + label.sum()
+    return float("nan") if label.sum() == 0 else 2.0 * (pred & label).sum() / total
+
+
+def test_evaluation_reports_dice_per_class(dataset, trained, tmp_path):
+    overrides = settings(dataset, trained, output_dir=str(tmp_path / "eval"))
+    outputs = run_workflow([TRAIN, EVALUATE], collect_keys=("pred", "label"), **overrides)
+    validation_ids = [e["id"] for e in msd_datalist(dataset)]
+    assert len(outputs) == 2 and {o["id"] for o in outputs} < set(validation_ids)
+    summary = json.loads((tmp_path / "eval" / "metrics_summary.json").read_text())
+    assert list(summary) == ["dice_organ", "dice_lesion", "mean_dice"]
+    for channel, name in ((1, "organ"), (2, "lesion")):  # numpy reference on the one-hot outputs
+        per_image = [_dice(o["pred"][channel] > 0, o["label"][channel] > 0) for o in outputs]
+        assert summary[f"dice_{name}"] == pytest.approx(np.nanmean(per_image), abs=1e-5)
+    table = (tmp_path / "eval" / "metrics.md").read_text()
+    assert "| DenseUNet-JA-9 |" in table and "dice_lesion" in table
+    rows = (tmp_path / "eval" / "metrics_per_image.csv").read_text().splitlines()
+    assert rows[0] == "id,dice_organ,dice_lesion" and len(rows) == 3
+
+
+def test_inference_writes_masks_with_the_input_geometry(dataset, trained, tmp_path):
+    output = tmp_path / "masks"
+    overrides = settings(dataset, trained, output_dir=str(output))
+    run_cli(["monai.bundle", "run", "--config_file", str(INFERENCE)] + cli_args(overrides))
+    test = msd_datalist(dataset, "test")
+    assert sorted(p.name for p in output.iterdir()) == sorted(f"{e['id']}_seg.nii.gz" for e in test)
+    for entry in test:
+        image, mask = nib.load(entry["image"]), nib.load(output / f"{entry['id']}_seg.nii.gz")
+        assert mask.shape == image.shape
+        np.testing.assert_allclose(mask.affine, image.affine, atol=1e-5)
+        assert set(np.unique(np.asarray(mask.dataobj))) <= {0, 1, 2}
+
+
+def test_2d_data_with_four_classes_trains_and_infers(tmp_path):
+    root = write_msd_sample(tmp_path / "Task2D", num_train=3, num_test=1, spatial_dims=2, num_classes=4)
+    overrides = settings(root, tmp_path / "run", patch_size=[32, 32], val_fraction=0.34)
+    run_workflow([TRAIN], **overrides | {"max_iterations": 2, "val_interval": 2})
+    head = load_checkpoint(tmp_path / "run" / "models" / "model.pt")["head.weight"]
+    assert head.shape[0] == 4 and head.ndim == 4
+    run_workflow([INFERENCE], **overrides | {"output_dir": str(tmp_path / "masks")})
+    (entry,) = msd_datalist(root, "test")
+    image, mask = nib.load(entry["image"]), nib.load(tmp_path / "masks" / f"{entry['id']}_seg.nii.gz")
+    assert mask.shape == image.shape == (64, 48)
+    np.testing.assert_allclose(mask.affine, image.affine, atol=1e-5)
+
+
+def test_properties_metadata_and_builds_without_data(dataset, tmp_path, monkeypatch):
+    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
+    check_builds_without_data(CONFIGS, tmp_path / "no_data", tmp_path, ("validate#evaluator", "test_datalist"))
+    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
