@@ -52,9 +52,8 @@ def plot_preprocessing(
         raise ValueError(f"{spec.title} has no preprocessing figure (its DatasetSpec sets no figure_panels)")
     set_determinism(seed)
     panels = spec.figure_panels(root, seed)
-    figure = Figure(figsize=(3 * len(panels), 3.5), dpi=72)  # no pyplot: no global backend or state
+    figure = Figure(figsize=(3 * len(panels), 3.5), dpi=72, layout="constrained")  # no pyplot: no global state
     for axis, (image, title) in zip(figure.subplots(1, len(panels)), panels):
         _show(axis, image, title)
-    figure.tight_layout(pad=0.6)
     write_atomic(out_path, lambda tmp_path: figure.savefig(tmp_path, format="png"))
     return Path(out_path)

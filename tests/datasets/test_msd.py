@@ -149,3 +149,17 @@ def test_data_check_command_reads_every_volume(sample, tmp_path, capsys):
     assert len(msd_datalist(root, "test")) == 2
     assert main(["check", "msd", str(root)]) == 1
     assert f"{image}: not a readable NIfTI image" in capsys.readouterr().err
+
+
+def test_figure_panels_show_raw_and_resampled_slices(sample, tmp_path):
+    from monai_jattn.datasets.figure import plot_preprocessing
+    from monai_jattn.datasets.msd import msd_figure_panels
+
+    panels = msd_figure_panels(sample, seed=0)
+    assert [title.split(" (")[0] for _, title in panels] == ["raw", "label", "1 mm, RAS, normalised", "label"]
+    for picture, _ in panels:
+        assert picture.ndim == 3 and picture.shape[0] == 1 and 0.0 <= picture.min() <= picture.max() <= 1.0
+    values = set(np.unique(panels[1][0]).tolist())
+    assert values <= {0.0, 0.5, 1.0} and len(values) > 1  # classes 0, 1, 2 of 3, on the fullest slice
+    assert panels[0][0].shape[1:] == SIZE[:2] and panels[2][0].shape[1:] != SIZE[:2]  # resampled to 1 mm
+    assert plot_preprocessing("msd", tmp_path / "msd.png", root=sample).stat().st_size > 0
