@@ -14,7 +14,14 @@ import numpy as np  # noqa: E402
 from monai.data import PILReader  # noqa: E402
 from monai.transforms import LoadImage  # noqa: E402
 
-from monai_jattn.experiments.results import observer2_row, row_protocols, summarise  # noqa: E402
+from monai_jattn.experiments.results import (  # noqa: E402
+    main_dice,
+    metric_columns,
+    metric_title,
+    observer2_row,
+    row_protocols,
+    summarise,
+)
 from monai_jattn.networks.names import short_label  # noqa: E402
 from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key  # noqa: E402
 from monai_jattn.utils import save_figure_atomic  # noqa: E402
@@ -34,7 +41,8 @@ def load_picture(path: str | os.PathLike) -> np.ndarray:
 
 def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "") -> None:
     """Bar chart of mean Dice per model with the standard deviation over seeds as error bars, one panel per
-    evaluation protocol the rows report (DRIVE: whole image, inside FOV).
+    evaluation protocol the rows report (DRIVE: whole image, inside FOV). The Dice is `main_dice`: ``dice``, else
+    ``mean_dice`` (the mean over classes, e.g. MSD).
 
     With the default models this is the paper's Fig. 3 (baseline DenseUNet and JA-1..JA-9) with
     DenseUNet-SA and DenseUNet-PWA beside them. The bars keep the order of ``rows``; the best mean
@@ -42,10 +50,16 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     DRIVE's second observer, its Dice is a dashed line (the human baseline).
 
     Args:
-        rows: per-run results with ``model`` and ``dice`` or ``dice_<protocol>`` (and ``seed``).
+        rows: per-run results with ``model`` and ``dice``, ``dice_<protocol>`` or ``mean_dice`` (and ``seed``).
         path: the PNG to write (atomically).
         title: the figure title.
+
+    Raises:
+        ValueError: when the rows report no Dice.
     """
+    metric = main_dice(rows)
+    if metric is None:
+        raise ValueError(f"the rows report no dice or mean_dice; their metrics: {metric_columns(rows)}.")
     summary = summarise(rows)
     protocols = row_protocols(rows)
     observer = observer2_row(rows)
@@ -53,7 +67,7 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     width = max(4.0, 0.7 * len(summary) + 1.5)
     figure, axes = plt.subplots(1, len(protocols), figsize=(width * len(protocols), 3.6), squeeze=False)
     for axis, protocol in zip(axes[0], protocols):
-        key = metric_key("dice", protocol)
+        key = metric_key(metric, protocol)
         means = [entry[f"{key}_mean"] for entry in summary]
         errors = [entry[f"{key}_std"] or 0.0 for entry in summary]  # no error bar for a single seed
         best = int(np.argmax(means))
@@ -67,7 +81,7 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
         low = min(means + reference) - max(errors) - 0.02
         high = max(means + reference) + max(errors) + 0.02
         axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
-        axis.set_ylabel("Dice" if protocol is None else f"Dice, {PROTOCOL_TITLES[protocol]}")
+        axis.set_ylabel(metric_title(metric) + ("" if protocol is None else f", {PROTOCOL_TITLES[protocol]}"))
         axis.tick_params(axis="x", labelrotation=45, labelsize=8)
         axis.grid(axis="y", alpha=0.3)
     figure.suptitle(title or "Dice per model (mean ± std over seeds)", fontsize=10)

@@ -1,6 +1,7 @@
 """The ablation's tables: one CSV row per model and seed, and a markdown summary (mean and std over seeds), in
 each evaluation protocol the runs report (DRIVE: whole image and inside the FOV), with the second observer
-as the human baseline where the test set has one."""
+as the human baseline where the test set has one. The columns are the metrics the runs report: the paper's
+first, in its order, then any others (e.g. the MSD bundle's ``dice_<class>`` and ``mean_dice``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from monai_jattn.networks.names import MODEL_VARIANTS, paper_label
 __all__ = [
     "PAPER_METRICS",
     "OBSERVER2_ROW",
+    "RUN_KEYS",
+    "main_dice",
     "metric_columns",
+    "metric_title",
     "observer2_row",
     "row_protocols",
     "summarise",
@@ -34,9 +38,47 @@ OBSERVER2_ROW = {"model": "observer2", "label": "2nd observer"}
 """How the second observer appears in ``results.csv`` and ``results.md``."""
 
 
+RUN_KEYS: tuple[str, ...] = ("model", "label", "seed", "max_iterations", "train_seconds", "evaluate_seconds")
+"""The keys of a run's row that describe the run, not its metrics (the rest of a row is its evaluation's
+``metrics_summary.json``, see `monai_jattn.experiments.ablation`)."""
+
+_PAPER_ORDER = (*PAPER_METRICS, "jaccard")
+
+
+def metric_title(metric: str) -> str:
+    """The column title of a metric: its words with the paper's metric names titled by `METRIC_TITLES`.
+
+    Example:
+        >>> [metric_title(m) for m in ("tnr", "dice_organ", "mean_dice")]
+        ['TNR', 'Dice organ', 'mean Dice']
+    """
+    return " ".join(METRIC_TITLES.get(word, word) for word in metric.split("_"))
+
+
 def metric_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The paper's five metrics, plus ``jaccard`` when the rows have it (ISIC-2017)."""
-    return [*PAPER_METRICS, *(["jaccard"] if any("jaccard" in row for row in rows) else [])]
+    """The metrics the rows report (without the protocol, e.g. ``dice`` for ``dice_whole_image``): the paper's
+    five and ``jaccard`` (ISIC-2017) in the paper's order, then any other numeric key in the order met (e.g. the
+    MSD bundle's ``dice_<class>`` and ``mean_dice``); never `RUN_KEYS` or the second observer's keys."""
+    suffixes = tuple(f"_{protocol}" for protocol in row_protocols(rows) if protocol is not None)
+    reported: dict[str, None] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in RUN_KEYS or key.startswith(OBSERVER2_PREFIX) or not _is_number(value):
+                continue
+            reported[next((key[: -len(s)] for s in suffixes if key.endswith(s)), key)] = None
+    paper = [metric for metric in _PAPER_ORDER if metric in reported]
+    return paper + [metric for metric in reported if metric not in paper]
+
+
+def main_dice(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The metric of the Dice bar chart: ``dice`` (per protocol where the rows report protocols), else
+    ``mean_dice`` (the mean over classes, e.g. the MSD bundle's); None when the rows report neither."""
+    columns = metric_columns(rows)
+    return next((metric for metric in ("dice", "mean_dice") if metric in columns), None)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def row_protocols(rows: Sequence[dict[str, Any]]) -> list[str | None]:
@@ -113,7 +155,7 @@ def _mean_std(entry: dict[str, Any], metric: str) -> str:
 
 
 def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence[str] = ()) -> str:
-    """Markdown tables of mean ± std over seeds per model, in the paper's column order: one per protocol
+    """Markdown tables of mean ± std over seeds per model, in the order of `metric_columns`: one per protocol
     (under a ``## <protocol>`` heading when the rows report protocols), each ending with the second
     observer's row where the runs scored one (a metric it lacks, the AUC, shown as "–").
 
@@ -132,7 +174,7 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
             heading = PROTOCOL_TITLES[protocol]
             lines += [f"## {heading[0].upper()}{heading[1:]}", ""]
         lines += [
-            "| Model | " + " | ".join(METRIC_TITLES[c] for c in columns) + " | Seeds |",
+            "| Model | " + " | ".join(metric_title(c) for c in columns) + " | Seeds |",
             "|---|" + "---:|" * len(columns) + "---:|",
         ]
         for entry in summary:

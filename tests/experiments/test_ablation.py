@@ -10,7 +10,14 @@ import pytest
 import monai_jattn.experiments.ablation as ablation
 from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.experiments.__main__ import main, parse_override
-from monai_jattn.experiments.results import results_markdown, summarise, write_results_csv
+from monai_jattn.experiments.results import (
+    main_dice,
+    metric_columns,
+    metric_title,
+    results_markdown,
+    summarise,
+    write_results_csv,
+)
 from monai_jattn.networks.names import MODEL_VARIANTS, paper_label, parse_model_names, short_label
 
 TINY = [
@@ -215,6 +222,41 @@ def test_variants_overrides_and_summaries():
     markdown = results_markdown(rows, "t")
     assert "| AUC | Jaccard | Seeds |" in markdown
     assert "| DenseUNet-SA | 0.6000 ± 0.1414 |" in markdown and "| DenseUNet-JA-9 | 0.6000 | 0.8000 |" in markdown
+
+
+def test_tables_of_drive_like_rows_keep_the_papers_columns():
+    run = {"model": "ja9", "label": "DenseUNet-JA-9", "seed": 0, "max_iterations": 2, "train_seconds": 1.5}
+    metrics = {f"{m}_{p}": 0.5 for p in ("whole_image", "inside_fov") for m in ("auc", "dice", "tnr", "accuracy")}
+    rows = [{**run, "recall_whole_image": 0.4, "recall_inside_fov": 0.3, **metrics, "observer2_dice_inside_fov": 0.7}]
+    assert metric_columns(rows) == ["recall", "tnr", "dice", "accuracy", "auc"] and main_dice(rows) == "dice"
+    assert [metric_title(m) for m in metric_columns(rows)] == ["Recall", "TNR", "Dice", "Accuracy", "AUC"]
+
+
+def test_tables_of_msd_like_rows_have_a_column_per_class(tmp_path):
+    run = {"label": "x", "max_iterations": 2, "train_seconds": 3.0, "evaluate_seconds": 0.5}
+    rows = [
+        {**run, "model": "dense_unet", "seed": 0, "dice_organ": 0.6, "dice_lesion": 0.2, "mean_dice": 0.4},
+        {**run, "model": "dense_unet", "seed": 1, "dice_organ": 0.8, "dice_lesion": 0.4, "mean_dice": 0.6},
+        {**run, "model": "ja9", "seed": 0, "dice_organ": 0.7, "dice_lesion": 0.1, "mean_dice": 0.4},
+    ]
+    assert metric_columns(rows) == ["dice_organ", "dice_lesion", "mean_dice"] and main_dice(rows) == "mean_dice"
+    assert [metric_title(m) for m in metric_columns(rows)] == ["Dice organ", "Dice lesion", "mean Dice"]
+    dense, ja = summarise(rows)
+    assert dense["mean_dice_mean"] == pytest.approx(0.5) and dense["dice_organ_std"] == pytest.approx(0.1414, abs=1e-4)
+    assert ja["dice_lesion_mean"] == pytest.approx(0.1) and ja["mean_dice_std"] is None
+    assert not any(key.startswith(("seed_", "train_seconds", "max_iterations")) for key in dense)
+    markdown = results_markdown(rows, "MSD")
+    assert "| Model | Dice organ | Dice lesion | mean Dice | Seeds |\n|---|---:|---:|---:|---:|\n" in markdown
+    assert "| DenseUNet | 0.7000 ± 0.1414 | 0.3000 ± 0.1414 | 0.5000 ± 0.1414 | 2 |" in markdown
+    assert "| DenseUNet-JA-9 | 0.7000 | 0.1000 | 0.4000 | 1 |" in markdown and "##" not in markdown
+    write_results_csv(rows, tmp_path / "results.csv")
+    with open(tmp_path / "results.csv") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == [
+            "model", "label", "seed", "dice_organ", "dice_lesion", "mean_dice",
+            "evaluate_seconds", "max_iterations", "train_seconds",
+        ]  # fmt: skip
+        assert [row["dice_lesion"] for row in reader] == ["0.2", "0.4", "0.1"]
 
 
 def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
