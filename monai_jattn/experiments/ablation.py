@@ -13,13 +13,17 @@ seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
 - ``train.done``, ``evaluate.done``: stage markers; ``result.json`` then ``done``, written last.
 
 A rerun skips finished runs and stages; an interrupted training resumes from ``latest.pt`` with
-``resume=true``. Then ``OUT/results.csv``, ``OUT/results.md``, ``OUT/dice_bars.png`` (the paper's
-Fig. 3) and ``OUT/segmentation_grid.png`` (Fig. 2) are written, each atomically.
+``resume=true``. Then ``OUT/results.csv``, ``OUT/results.md`` (with the metrics the bundle reports: the
+paper's five for DRIVE, CHASE_DB1 and ISIC-2017, the Dice of each class and their mean for MSD),
+``OUT/dice_bars.png`` (the paper's Fig. 3) and ``OUT/segmentation_grid.png`` (Fig. 2; only where the test
+split has labels and the evaluations saved 2D masks, otherwise ``results.md`` says why) are written, each
+atomically.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -31,10 +35,11 @@ import numpy as np
 from monai.bundle import ConfigParser, ConfigWorkflow
 from tqdm import tqdm
 
+from monai_jattn.data import DatasetError
 from monai_jattn.datasets import dataset_datalist, dataset_names, get_dataset
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
 from monai_jattn.utils import write_json_atomic, write_text_atomic
-from monai_jattn.experiments.results import paper_table_markdown, results_markdown, write_results_csv
+from monai_jattn.experiments.results import main_dice, paper_table_markdown, results_markdown, write_results_csv
 from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
 
 __all__ = [
@@ -52,6 +57,8 @@ BUNDLES_ENV = "MONAI_JATTN_BUNDLES"
 """The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
 
 _STAGES = ("train", "evaluate")
+
+logger = logging.getLogger(__name__)
 
 
 def bundle_datasets() -> tuple[str, ...]:
@@ -322,21 +329,42 @@ def collect_results(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
     return sorted(results, key=lambda row: (order.index(row["model"]), int(row["seed"])))
 
 
-def _test_images(dataset: str, dataset_dir: Path, count: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The first ``count`` test images and their ground truths, as pictures, by id."""
-    entries = dataset_datalist(dataset, dataset_dir, "test", require_labels=True)
-    return {
-        entry["id"]: (load_picture(entry["image"]), (load_picture(entry["label"]) > 0).astype(np.float32))
-        for entry in entries[:count]
-    }
+class _NoGrid(Exception):
+    """Why the segmentation grid cannot be drawn (one line for ``results.md``)."""
 
 
-def _saved_mask(folder: Path, image_id: str) -> np.ndarray:
-    """The binary mask an evaluation saved as ``<id>_mask.png``."""
-    path = folder / f"{image_id}_mask.png"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the evaluation saved no mask for test image {image_id}.")
+def _binary_picture(path: str | os.PathLike) -> np.ndarray:
     return (load_picture(path) > 0).astype(np.float32)
+
+
+def _grid_pictures(
+    dataset: str, dataset_dir: Path, mask_folders: Mapping[str, Path], count: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
+    """The segmentation grid's pictures: the first ``count`` test images with their ground truths by id, and
+    every model's masks of them.
+
+    Args:
+        dataset: the registered dataset.
+        dataset_dir: its folder.
+        mask_folders: model label -> the folder where its evaluation saved a 2D ``<id>_mask.png`` per test image.
+        count: test images in the grid.
+
+    Raises:
+        _NoGrid: where the test split has no labels (e.g. the MSD's) or a model's mask is missing (e.g. a
+            bundle that saves no 2D masks).
+    """
+    try:
+        entries = dataset_datalist(dataset, dataset_dir, "test", require_labels=True)[:count]
+    except DatasetError as error:
+        raise _NoGrid(f"(it needs a test split with labels): {error}") from None
+    masks = {
+        label: {e["id"]: folder / f"{e['id']}_mask.png" for e in entries} for label, folder in mask_folders.items()
+    }
+    missing = [str(path) for paths in masks.values() for path in paths.values() if not path.is_file()]
+    if missing:
+        raise _NoGrid(f"(it needs the 2D masks the evaluations save): {missing[0]} not found")
+    images = {e["id"]: (load_picture(e["image"]), _binary_picture(e["label"])) for e in entries}
+    return images, {label: {i: _binary_picture(path) for i, path in paths.items()} for label, paths in masks.items()}
 
 
 def write_report(
@@ -350,8 +378,10 @@ def write_report(
 ) -> None:
     """Write ``results.csv``, ``results.md``, ``dice_bars.png`` and ``segmentation_grid.png``.
 
-    The grid shows the first ``num_figure_images`` test images, their ground truth and, for every
-    model, the mask its run with the first seed saved during evaluation.
+    The tables have the metrics the runs report (see `metric_columns`). The bars show `main_dice`. The grid
+    shows the first ``num_figure_images`` test images, their ground truth and, for every model, the mask its
+    run with the first seed saved during evaluation; it needs a test split with labels and 2D masks (not
+    the MSD's). A figure that cannot be drawn is not: ``results.md`` and the log say why.
 
     Args:
         rows: per-run results (from :func:`run_ablation` or :func:`collect_results`).
@@ -369,6 +399,21 @@ def write_report(
     title = data_label or spec.title
     budgets = sorted({int(row["max_iterations"]) for row in rows})
     seeds = sorted({int(row["seed"]) for row in rows})
+    first_seed = {}
+    for row in rows:
+        first_seed.setdefault(row["model"], row)
+    mask_folders = {
+        row["label"]: output_dir / "runs" / f"{model}_seed{row['seed']}" / "eval" / "predictions"
+        for model, row in first_seed.items()
+    }
+    skipped = [] if main_dice(rows) else ["no Dice bar chart: the runs report no dice or mean_dice"]
+    try:
+        grid = _grid_pictures(dataset, Path(dataset_dir), mask_folders, num_figure_images)
+    except _NoGrid as reason:
+        grid = None
+        skipped.append(f"no segmentation grid {reason}")
+    for line in skipped:
+        logger.warning(f"{output_dir}: {line}")
     notes = [
         *([f"command: `{command}`"] if command else []),
         f"data: `{dataset_dir}`; budget: {', '.join(map(str, budgets))} iterations per run; seeds: "
@@ -376,30 +421,18 @@ def write_report(
         "training time per run (with its validations): median {:.0f} s, from {:.0f} to {:.0f} s".format(
             *np.percentile([row["train_seconds"] for row in rows], [50, 0, 100])
         ),
+        *skipped,
     ]
     markdown = results_markdown(rows, f"Ablation on {title}", notes)
     if spec.paper_results:
         markdown += f"\n{spec.paper_results_note}\n\n" + paper_table_markdown(spec.paper_results)
     write_results_csv(rows, output_dir / "results.csv")
     write_text_atomic(output_dir / "results.md", markdown)
-    plot_dice_bars(
-        rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)"
-    )
-    first_seed = {}
-    for row in rows:
-        first_seed.setdefault(row["model"], row)
-    images = _test_images(dataset, Path(dataset_dir), num_figure_images)
-    predictions = {
-        row["label"]: {
-            image_id: _saved_mask(output_dir / "runs" / f"{model}_seed{row['seed']}" / "eval" / "predictions", image_id)
-            for image_id in images
-        }
-        for model, row in first_seed.items()
-    }
-    plot_segmentation_grid(
-        images,
-        predictions,
-        output_dir / "segmentation_grid.png",
-        f"{title}: segmentation maps",
-        truth_title=spec.truth_title,
-    )
+    if main_dice(rows):
+        plot_dice_bars(
+            rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)"
+        )
+    if grid is not None:
+        plot_segmentation_grid(
+            *grid, output_dir / "segmentation_grid.png", f"{title}: segmentation maps", truth_title=spec.truth_title
+        )

@@ -1,14 +1,18 @@
-"""Tests of the ablation runner on a tiny synthetic DRIVE set: tables, figures, skipping, resuming, refusing."""
+"""Tests of the ablation runner on tiny synthetic DRIVE, ISIC-2017 and MSD sets: tables, figures, skipping, resuming,
+refusing."""
 
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import shutil
 
 import pytest
 
 import monai_jattn.experiments.ablation as ablation
 from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.msd import write_msd_sample
 from monai_jattn.experiments.__main__ import main, parse_override
 from monai_jattn.experiments.results import (
     main_dice,
@@ -146,6 +150,19 @@ def test_data_label_names_the_data_in_report_and_figure_titles(finished, dataset
     assert "Ablation on synthetic DRIVE sample" in (out / "results.md").read_text()
 
 
+def test_report_without_saved_masks_says_why_there_is_no_grid(finished, dataset, tmp_path, caplog):
+    out = tmp_path / "copy"
+    shutil.copytree(finished, out)
+    (out / "segmentation_grid.png").unlink()
+    mask = next((out / "runs" / "ja9_seed0" / "eval" / "predictions").glob("*_mask.png"))
+    mask.unlink()
+    with caplog.at_level(logging.WARNING, logger=ablation.__name__):
+        main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out)])
+    reason = f"no segmentation grid (it needs the 2D masks the evaluations save): {mask} not found"
+    assert f"- {reason}\n" in (out / "results.md").read_text() and f"{out}: {reason}" in caplog.text
+    assert not (out / "segmentation_grid.png").exists() and (out / "results.csv").exists()
+
+
 def test_isic2017_ablation_reports_jaccard(tmp_path):
     dataset = write_isic2017_sample(tmp_path / "isic", 4, 2, 2, seed=0, image_size=(40, 56))
     out = tmp_path / "out"
@@ -257,6 +274,35 @@ def test_tables_of_msd_like_rows_have_a_column_per_class(tmp_path):
             "evaluate_seconds", "max_iterations", "train_seconds",
         ]  # fmt: skip
         assert [row["dice_lesion"] for row in reader] == ["0.2", "0.4", "0.1"]
+
+
+def test_msd_ablation_reports_per_class_dice_without_a_grid(tmp_path):
+    dataset = write_msd_sample(tmp_path / "msd", num_train=4, num_test=1, image_size=(24, 20, 12))
+    out = tmp_path / "out"
+    network = {"init_features": 4, "growth_rate": 4, "block_layers": [1, 1, 1], "decoder_features": [4, 4],
+               "pwa_hidden_channels": 8}  # fmt: skip
+    main(["ablation", "--dataset", "msd", "--dataset_dir", str(dataset), "--output_dir", str(out),
+          "--models", "dense_unet,ja9", "--max_iterations", "2", "--device", "cpu", "--network_overrides",
+          json.dumps(network), "--override", "patch_size=[16, 16, 16]", "--override", "num_workers=0"])  # fmt: skip
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["model"] for row in rows] == ["dense_unet", "ja9"]
+    assert list(rows[0])[:6] == ["model", "label", "seed", "dice_organ", "dice_lesion", "mean_dice"]
+    assert all(0.0 <= float(row[key]) <= 1.0 for row in rows for key in ("dice_organ", "dice_lesion", "mean_dice"))
+    markdown = (out / "results.md").read_text()
+    assert "| Model | Dice organ | Dice lesion | mean Dice | Seeds |" in markdown and "| DenseUNet-JA-9 | " in markdown
+    assert "- no segmentation grid (it needs a test split with labels): " in markdown and "no labels" in markdown
+    assert (out / "dice_bars.png").read_bytes()[:4] == b"\x89PNG" and not (out / "segmentation_grid.png").exists()
+
+    no_dice = [
+        {key: value for key, value in row.items() if key != "mean_dice"} for row in ablation.collect_results(out)
+    ]
+    ablation.write_report(no_dice, tmp_path / "report", "msd", dataset)
+    assert (
+        "- no Dice bar chart: the runs report no dice or mean_dice\n"
+        in (tmp_path / "report" / "results.md").read_text()
+    )
+    assert not (tmp_path / "report" / "dice_bars.png").exists()
 
 
 def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
