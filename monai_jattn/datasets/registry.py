@@ -133,7 +133,9 @@ def get_dataset(name: str) -> DatasetSpec:
     return spec
 
 
-def dataset_datalist(name: str, root: str | os.PathLike, split: str, require_labels: bool = False) -> list[dict]:
+def dataset_datalist(
+    name: str, root: str | os.PathLike, split: str, require_labels: bool = False, bundle: str | None = None
+) -> list[dict]:
     """The entries of ``split`` of the registered dataset ``name`` under ``root``; for bundle configs.
 
     Args:
@@ -141,8 +143,19 @@ def dataset_datalist(name: str, root: str | os.PathLike, split: str, require_lab
         root: the dataset folder in its official layout.
         split: one of the dataset's ``splits``.
         require_labels: raise where the split has no labels instead of listing images only.
+        bundle: the bundle asking (its folder name); a dataset registered for another bundle is refused, as its
+            entries would not fit the bundle's pipelines (e.g. ISIC-2017 has no FOV masks for the DRIVE bundle).
+
+    Raises:
+        ValueError: an unknown dataset or split, or a dataset of another bundle (naming those of ``bundle``).
     """
     spec = get_dataset(name)
+    if bundle is not None and spec.bundle != bundle:
+        served = [n for n, s in _REGISTRY.items() if s.bundle == bundle]
+        raise ValueError(
+            f"dataset {spec.name!r} is trained by the bundle {spec.bundle!r}, not {bundle!r}; "
+            f"datasets of {bundle!r}: {', '.join(served) or 'none registered'}"
+        )
     if split not in spec.splits:
         raise ValueError(f"{spec.title} has splits {spec.splits}, not {split!r}")
     return spec.datalist(root, split, require_labels=require_labels)

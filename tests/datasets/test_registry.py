@@ -105,3 +105,14 @@ def test_a_dataset_registered_later_serves_every_command(toy_dataset, tmp_path, 
     assert "| `toy` | Toy | training, test |" in capsys.readouterr().out
     assert main(["check", "toy", str(tmp_path / "none")]) == 1
     assert "toy training images does not exist" in capsys.readouterr().err
+
+
+def test_a_bundle_refuses_the_dataset_of_another_bundle(tmp_path):
+    from monai_jattn.datasets import dataset_datalist
+
+    with pytest.raises(
+        ValueError, match="'isic2017' is trained by the bundle 'isic2017_jattn_segmentation'.*drive, chasedb1"
+    ):
+        dataset_datalist("isic2017", tmp_path, "training", bundle="drive_jattn_segmentation")
+    with pytest.raises(ValueError, match="unknown dataset 'stare'"):
+        dataset_datalist("stare", tmp_path, "training", bundle="drive_jattn_segmentation")
