@@ -127,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
         "--network_overrides",
         type=_network_overrides,
         default={},
-        help="JSON DenseUNet arguments, e.g. '{\"growth_rate\": 8}'",
+        help="JSON DenseUNet arguments, e.g. '{\"growth_rate\": 8}' (not for basic_unet, which replaces the network)",
     )
     ablation.add_argument(
         "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"

@@ -22,6 +22,7 @@ atomically.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -29,10 +30,11 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from pydoc import locate
 from typing import Any
 
 import numpy as np
-from monai.bundle import ConfigParser, ConfigWorkflow
+from monai.bundle import ComponentLocator, ConfigParser, ConfigWorkflow
 from tqdm import tqdm
 
 from monai_jattn.data import DatasetError
@@ -158,6 +160,21 @@ def _run_settings(
     }
 
 
+def _network_arguments(target: str) -> set[str]:
+    """The argument names of a config ``_target_`` such as ``"BasicUNet"``, found as MONAI's bundle parser does."""
+    module = ComponentLocator().get_component_module_name(target)
+    module = module[0] if isinstance(module, list) else module
+    component = locate(f"{module}.{target}" if module else target)
+    if component is None:
+        raise ValueError(f"cannot import the network {target!r}")
+    return set(inspect.signature(component).parameters)
+
+
+def _raw_network_def(bundle_dir: Path) -> dict[str, Any]:
+    """The bundle's ``network_def`` as written in its ``train.json`` (values and ``@`` references, unparsed)."""
+    return dict(json.loads((bundle_dir / "configs" / "train.json").read_text()).get("network_def", {}))
+
+
 def _run_one(
     bundle_dir: Path, run_dir: Path, settings: dict[str, Any], device: str | None, progress: tqdm
 ) -> dict[str, Any]:
@@ -179,6 +196,14 @@ def _run_one(
     else:
         write_json_atomic(saved, settings)
     variant = MODEL_VARIANTS[settings["model"]]
+    overrides = settings["overrides"]
+    if variant.network is not None:  # a whole other network (BasicUNet): only the arguments it takes
+        accepted = _network_arguments(variant.network["_target_"])
+        overrides = {
+            key: value
+            for key, value in overrides.items()
+            if not key.startswith("network_def#") or key.split("#")[1] in accepted
+        }
     common = {
         "dataset_dir": settings["dataset_dir"],
         "ckpt_dir": str(run_dir / "models"),
@@ -186,8 +211,8 @@ def _run_one(
         "val_interval": settings["val_interval"],
         "seed": settings["seed"],
         **get_dataset(settings["dataset"]).bundle_overrides,
-        **variant.network_overrides(),
-        **settings["overrides"],
+        **variant.network_overrides(_raw_network_def(bundle_dir)),
+        **overrides,
         **({"device": device} if device else {}),
     }
     seconds: dict[str, float] = {}

@@ -3,7 +3,7 @@ name, their display labels, how each one sets the bundles' ``network_def``, and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +42,21 @@ class ModelVariant:
     network: dict[str, Any] | None = None
     paper_name: str = ""
 
-    def network_overrides(self) -> dict[str, Any]:
-        """The bundle config overrides that select this model."""
-        if self.network is not None:
-            return {"network_def": dict(self.network)}
-        return {"network_def#attention": self.attention, "network_def#ja_variant": self.ja_variant}
+    def network_overrides(self, network_def: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The bundle config overrides that select this model.
 
+        Args:
+            network_def: the bundle's own (raw) ``network_def``; a replacing ``network`` (e.g. BasicUNet) takes its
+                ``spatial_dims``, ``in_channels`` and ``out_channels`` (values or ``@`` references), so that it
+                fits the bundle's data, e.g. 3D multi-channel volumes. None keeps the ``network``'s own.
+        """
+        if self.network is None:
+            return {"network_def#attention": self.attention, "network_def#ja_variant": self.ja_variant}
+        io = {key: network_def[key] for key in _NETWORK_IO if key in (network_def or {})}
+        return {"network_def": {**self.network, **io}}
+
+
+_NETWORK_IO = ("spatial_dims", "in_channels", "out_channels")
 
 MODEL_VARIANTS: dict[str, ModelVariant] = {
     variant.name: variant

@@ -213,6 +213,15 @@ def test_variants_overrides_and_summaries():
     assert MODEL_VARIANTS["ja4"].network_overrides() == {"network_def#attention": "ja", "network_def#ja_variant": 4}
     assert MODEL_VARIANTS["dense_unet"].network_overrides()["network_def#attention"] == "none"
     assert MODEL_VARIANTS["basic_unet"].network_overrides()["network_def"]["_target_"] == "BasicUNet"
+    msd = {"spatial_dims": "@spatial_dims", "in_channels": "@in_channels", "out_channels": 4, "growth_rate": 8}
+    assert MODEL_VARIANTS["basic_unet"].network_overrides(msd) == {
+        "network_def": {
+            "_target_": "BasicUNet",
+            "spatial_dims": "@spatial_dims",
+            "in_channels": "@in_channels",
+            "out_channels": 4,
+        }
+    }  # the bundle's inputs and classes, none of its DenseUNet arguments
     assert parse_model_names(None) == list(MODEL_VARIANTS)[:12]  # the paper's twelve by default
     assert [paper_label(name) for name in ("ja9", "sa")] == ["DenseUNet-JA (JA-9)", "DenseUNet-SA"]
     assert [short_label(MODEL_VARIANTS[name].label) for name in ("dense_unet", "ja3")] == ["Baseline", "JA-3"]
@@ -307,6 +316,7 @@ def test_msd_ablation_reports_per_class_dice_without_a_grid(tmp_path):
 
 def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
     overrides = {"num_workers": 0, "patch_size": [32, 32], "network_def#features": [4, 4, 4, 4, 4, 4]}
+    overrides |= {"network_def#growth_rate": 4}  # a DenseUNet argument (--network_overrides): not for BasicUNet
     (row,) = ablation.run_ablation(
         "drive",
         dataset,
