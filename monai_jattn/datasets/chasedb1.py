@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.checks import DatasetError, require_dir
+from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
 from monai_jattn.data.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.settings import SettingError, check_count, check_image_size
@@ -73,7 +73,7 @@ FOV_CACHE_ENV = "MONAI_JATTN_CACHE"
 
 _IMAGE = re.compile(r"Image_(\d{2})([LR])\.jpg", re.IGNORECASE)
 _LABEL = re.compile(r"Image_(\d{2})([LR])_(1st|2nd)HO\.png", re.IGNORECASE)
-_FOV_FILE = re.compile(r"Image_\d{2}[LR]_fov_v\d+", re.IGNORECASE)
+_FOV_FILE = re.compile(r"Image_\d{2}[LR]_fov_v\d+_[0-9a-f]+", re.IGNORECASE)
 _FOLDER_NAMES = ("chasedb1", "chase_db1")
 
 
@@ -164,7 +164,9 @@ def chasedb1_datalist(
             continue
         image, label = _IMAGE.fullmatch(path.name), _LABEL.fullmatch(path.name)
         match = image or label
-        if match is None or not 1 <= _child(match) <= 14:
+        if match is None and path.suffix.lower() not in SUPPORTED_SUFFIXES:  # Thumbs.db, a readme, ...
+            logger.warning("%s: not an image, ignored in the CHASE_DB1 folder", path)
+        elif match is None or not 1 <= _child(match) <= 14:
             problems.append(
                 f"{path}: unexpected file in a CHASE_DB1 folder "
                 "(expected Image_01L.jpg .. Image_14R.jpg, Image_01L_1stHO.png, Image_01L_2ndHO.png)"
@@ -240,10 +242,12 @@ def chasedb1_fov_cache_dir(root: str | os.PathLike) -> Path:
 
 
 def _cached_fov(image: Path, cache_dir: Path) -> Path:
-    """The FOV PNG of ``image`` in ``cache_dir``, computed and written (atomically) when absent, older
-    than the image or of another algorithm version (the version is part of the name)."""
-    path = cache_dir / f"{image.stem}_fov_v{FOV_VERSION}.png"
-    if path.is_file() and path.stat().st_mtime_ns >= image.stat().st_mtime_ns:
+    """The FOV PNG of ``image`` in ``cache_dir``, computed and written (atomically) unless an entry for the same
+    image content, threshold and algorithm version exists: these are in its name, so a replaced image (whatever
+    its date) or another setting gets its own entry, and the entries of earlier contents are removed."""
+    key = hashlib.sha256(image.read_bytes() + f"{FOV_THRESHOLD}".encode()).hexdigest()[:16]
+    path = cache_dir / f"{image.stem}_fov_v{FOV_VERSION}_{key}.png"
+    if path.is_file():
         return path
     try:
         with Image.open(image) as opened:
@@ -251,6 +255,9 @@ def _cached_fov(image: Path, cache_dir: Path) -> Path:
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         raise DatasetError(f"{image}: cannot read the image to compute its FOV ({type(e).__name__}: {e})") from e
     save_image_atomic(Image.fromarray(chasedb1_fov(rgb).astype(np.uint8) * 255, "L"), path)
+    for stale in cache_dir.glob(f"{image.stem}_fov_v*.png"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return path
 
 

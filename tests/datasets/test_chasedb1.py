@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def test_root_may_be_the_folder_its_parent_or_a_nested_copy(sample, tmp_path, la
 def test_problems_are_listed_together_with_their_files(sample_copy):
     (sample_copy / "Image_02L_1stHO.png").unlink()
     (sample_copy / "Image_02R_2ndHO.png").unlink()
-    (sample_copy / "notes.txt").write_text("x")
+    (sample_copy / "notes.png").write_bytes(b"x")
     (sample_copy / "Image_15L.jpg").write_bytes(b"")
     shutil.copy(sample_copy / "Image_01L_1stHO.png", sample_copy / "Image_03L_1stHO.png")
     with pytest.raises(DatasetError) as error:
@@ -140,7 +141,7 @@ def test_problems_are_listed_together_with_their_files(sample_copy):
     assert message.startswith(f"5 problem(s) in {sample_copy}")
     assert f"{sample_copy / 'Image_02L.jpg'}: its 1st-observer label Image_02L_1stHO.png is missing" in message
     assert f"{sample_copy / 'Image_02R.jpg'}: its 2nd-observer label Image_02R_2ndHO.png is missing" in message
-    assert f"{sample_copy / 'notes.txt'}: unexpected file" in message
+    assert f"{sample_copy / 'notes.png'}: unexpected file" in message
     assert f"{sample_copy / 'Image_15L.jpg'}: unexpected file" in message
     assert f"{sample_copy / 'Image_03L_1stHO.png'}: a 1st-observer label without its image Image_03L.jpg" in message
 
@@ -209,24 +210,29 @@ def test_fov_of_a_noisy_disc_is_the_disc_in_one_piece_without_holes():
     assert not chasedb1_fov(np.zeros((40, 40, 3), np.uint8)).any()
 
 
-def test_fov_cache_is_computed_once_and_again_for_a_newer_image(sample_copy, monkeypatch):
+def test_fov_cache_is_computed_once_and_again_for_new_content(sample_copy, monkeypatch):
     calls = []
     compute = chasedb1.chasedb1_fov
     monkeypatch.setattr(chasedb1, "chasedb1_fov", lambda rgb: calls.append(1) or compute(rgb))
     first = chasedb1_datalist(sample_copy, "test")
     assert len(calls) == 2
     mask = Path(first[0]["mask"])
-    assert mask.parent == sample_copy / ".monai_jattn_fov" and mask.name == f"Image_11L_fov_v{chasedb1.FOV_VERSION}.png"
+    assert mask.parent == sample_copy / ".monai_jattn_fov"
+    assert re.fullmatch(rf"Image_11L_fov_v{chasedb1.FOV_VERSION}_[0-9a-f]{{16}}\.png", mask.name)
     assert set(np.unique(read(mask))) == {0, 255}
     assert [e["mask"] for e in chasedb1_datalist(sample_copy, "test")] == [e["mask"] for e in first]
     assert len(calls) == 2  # the second call reads the cache
     image = sample_copy / "Image_11R.jpg"
-    later = mask.stat().st_mtime + 10
-    os.utime(image, (later, later))
+    os.utime(image, (mask.stat().st_mtime + 10,) * 2)
     chasedb1_datalist(sample_copy, "test")
-    assert len(calls) == 3  # only the touched image
+    assert len(calls) == 2  # a touched image has the same content
+    Image.new("RGB", Image.open(image).size).save(image)  # another image (black: an empty FOV) ...
+    os.utime(image, (0, 0))  # ... dated 1970, as an unzip may keep an archive's dates
+    replaced = chasedb1_datalist(sample_copy, "test")[1]["mask"]
+    assert len(calls) == 3 and not read(replaced).any()
+    assert sorted(p.name for p in mask.parent.glob("Image_11R_fov_*")) == [Path(replaced).name]  # old entry gone
     monkeypatch.setattr(chasedb1, "FOV_VERSION", chasedb1.FOV_VERSION + 1)
-    assert Path(chasedb1_datalist(sample_copy, "test")[0]["mask"]).name.endswith(f"_v{chasedb1.FOV_VERSION}.png")
+    assert f"_v{chasedb1.FOV_VERSION}_" in Path(chasedb1_datalist(sample_copy, "test")[0]["mask"]).name
     assert len(calls) == 5  # a new algorithm version recomputes every image
 
 
@@ -260,7 +266,27 @@ def test_registered_spec(sample):
     assert spec.fov_key == "mask" and spec.second_observer and spec.classes == ("background", "vessel")
     assert {o.dest for o in spec.sample_options} == {"num_train_children", "num_test_children"}
     assert spec.official_role(sample / "Image_01L_1stHO.png")[0] == "CHASE_DB1 1st-observer vessel label"
-    assert spec.official_role(sample / ".monai_jattn_fov" / "Image_01L_fov_v1.png") is not None
+    assert spec.official_role(sample / ".monai_jattn_fov" / "Image_01L_fov_v1_0123456789abcdef.png") is not None
     assert spec.official_role(sample / "Image_01L.jpg") is None
     panels = spec.figure_panels(sample, 0)
     assert [p[0].shape for p in panels] == [(3, SIZE[1], SIZE[0]), (1, SIZE[1], SIZE[0])] + [(1, SIZE[1], SIZE[0])] * 2
+
+
+def test_files_that_are_not_images_are_ignored_with_a_warning(sample_copy, caplog):
+    (sample_copy / "Thumbs.db").write_bytes(b"\0" * 8)
+    (sample_copy / "readme.txt").write_text("CHASE_DB1")
+    with caplog.at_level("WARNING"):
+        assert len(chasedb1_datalist(sample_copy, "test")) == 2
+    assert f"{sample_copy / 'Thumbs.db'}: not an image, ignored" in caplog.text
+    (sample_copy / "Image_01L_copy.jpg").write_bytes(b"")
+    with pytest.raises(DatasetError, match="Image_01L_copy.jpg: unexpected file in a CHASE_DB1 folder"):
+        chasedb1_datalist(sample_copy, "test")
+
+
+def test_drive_fov_diameter_is_the_median_of_the_real_drive_masks():
+    drive = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "DRIVE"
+    masks = sorted(drive.glob("*/mask/*_mask.gif"))
+    if len(masks) < 40:
+        pytest.skip(f"the real DRIVE data set is not at {drive}")
+    diameters = [fov_diameter(np.asarray(Image.open(path)) > 0) for path in masks]
+    assert np.median(diameters) == chasedb1.DRIVE_FOV_DIAMETER
