@@ -1,19 +1,18 @@
-"""Generic data pieces: data checks, splits, folder datalists, deferred datalists, the patch loader and
-synthetic images. Each dataset's own code lives under `monai_jattn.datasets`; this package imports none.
+"""Generic data pieces: data checks, splits, deferred datalists, the patch loader and synthetic images. Each dataset's own code lives under `monai_jattn.datasets`; this package imports none.
 
-The datasets' older public names (``drive_datalist``, ``isic2017_datalist``, ``write_drive_sample``,
-``write_isic2017_sample``) still resolve here, imported from their dataset module on first use (PEP 562).
+The older public names (``drive_datalist``, ``isic2017_datalist``, ``write_drive_sample``,
+``write_isic2017_sample``, and ``image_folder_datalist``, which asks the dataset registry) still resolve here, imported from their dataset module on first use (PEP 562).
 """
 
 import importlib
 
 from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
 from .deferred import datalist_or_empty
-from .folder import image_folder_datalist
 from .patch_loader import CachedPatchLoader
 from .split import split_train_val
 
 _MOVED = {
+    "image_folder_datalist": "monai_jattn.datasets",
     "drive_datalist": "monai_jattn.datasets.drive",
     "write_drive_sample": "monai_jattn.datasets.drive",
     "isic2017_datalist": "monai_jattn.datasets.isic2017",
@@ -28,7 +27,6 @@ __all__ = [
     "ReadableImages",
     "check_datalist",
     "datalist_or_empty",
-    "image_folder_datalist",
     "split_train_val",
     *_MOVED,
 ]

@@ -2,9 +2,18 @@
 
 from importlib import import_module
 
+from .folder import image_folder_datalist
 from .registry import DatasetSpec, SampleOption, dataset_datalist, dataset_names, get_dataset, register_dataset
 
-__all__ = ["DatasetSpec", "SampleOption", "dataset_datalist", "dataset_names", "get_dataset", "register_dataset"]
+__all__ = [
+    "DatasetSpec",
+    "SampleOption",
+    "dataset_datalist",
+    "dataset_names",
+    "get_dataset",
+    "image_folder_datalist",
+    "register_dataset",
+]
 
 # the registry: one line per dataset, importing its module and registering its spec
 register_dataset(import_module(".drive", __name__).SPEC)

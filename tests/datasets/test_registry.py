@@ -23,12 +23,13 @@ import sys
 import monai_jattn.data, monai_jattn.transforms, monai_jattn.metrics, monai_jattn.handlers
 loaded = sorted(m for m in sys.modules if m.startswith("monai_jattn.datasets."))
 assert not loaded, loaded
-from monai_jattn.data import check_datalist, drive_datalist, isic2017_datalist
+from monai_jattn.data import check_datalist, drive_datalist, image_folder_datalist, isic2017_datalist
 from monai_jattn.data import write_drive_sample, write_isic2017_sample
 from monai_jattn.transforms import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms
 from monai_jattn.transforms import isic2017_train_transforms
 from monai_jattn.handlers import PerImageROCAUCMetric, PixelROCAUC, METRIC_TITLES, metric_key
 assert drive_datalist.__module__ == "monai_jattn.datasets.drive.layout"
+assert image_folder_datalist.__module__ == "monai_jattn.datasets.folder"
 assert isic2017_train_transforms.__module__ == "monai_jattn.datasets.isic2017.transforms"
 """
     subprocess.run([sys.executable, "-c", code], check=True)

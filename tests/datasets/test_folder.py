@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from monai_jattn.data import DatasetError, image_folder_datalist, write_drive_sample, write_isic2017_sample
+from monai_jattn.data import DatasetError, write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets import image_folder_datalist
 
 
 def test_plain_folder_recursive_with_unique_ids(tmp_path):

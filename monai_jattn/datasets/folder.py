@@ -1,4 +1,5 @@
-"""Datalist of every image under a folder, for inference on the user's own images."""
+"""Datalist of every image under a folder, for inference on the user's own images, leaving out the files that the
+official layout of a registered dataset marks as not images to segment (labels, masks)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
+from monai_jattn.datasets.registry import dataset_names, get_dataset
 
 __all__ = ["image_folder_datalist"]
 
@@ -16,8 +18,6 @@ logger = logging.getLogger("monai_jattn.data")
 
 def _official_role(path: Path) -> tuple[str, Path | None] | None:
     """What ``path`` is in the official layout of any registered dataset (see `DatasetSpec.official_role`)."""
-    from monai_jattn.datasets import dataset_names, get_dataset  # the registry, only when a folder is listed
-
     for name in dataset_names():
         role = get_dataset(name).official_role
         found = role(path) if role is not None else None
