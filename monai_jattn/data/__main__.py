@@ -6,10 +6,11 @@ Examples::
     python -m monai_jattn.data list
     python -m monai_jattn.data sample drive OUT --train 20 --test 20 --seed 0 [--size H W] [--no-test-labels]
     python -m monai_jattn.data sample isic2017 OUT --train N --val N --test N --seed 0 [--size H W]
-    python -m monai_jattn.data datalist drive ROOT OUT.json [--val-fraction 0.2 --seed 0]
-    python -m monai_jattn.data datalist isic2017 ROOT OUT.json
-    python -m monai_jattn.data check drive|isic2017 ROOT
-    python -m monai_jattn.data figure drive|isic2017 OUT.png [--root ROOT]
+    python -m monai_jattn.data sample chasedb1 OUT --train 2 --test 1 [--size H W]
+    python -m monai_jattn.data sample msd OUT --train 6 --test 2 --classes 3 --dims 3 [--size X Y Z]
+    python -m monai_jattn.data datalist <dataset> ROOT OUT.json [--val-fraction 0.2 --seed 0]
+    python -m monai_jattn.data check <dataset> ROOT
+    python -m monai_jattn.data figure <dataset> OUT.png [--root ROOT]
 """
 
 from __future__ import annotations
