@@ -78,10 +78,11 @@ def dataset_sections(
 
 
 def dataset_table() -> str:
-    """The registered datasets as a markdown table: name, title, splits, bundle, FOV, 2nd observer, description."""
+    """The registered datasets as a markdown table: name, title, splits, bundle, classes, FOV, 2nd observer,
+    description."""
     lines = [
-        "| name | title | splits | bundle | FOV | 2nd observer | description |",
-        "|---|---|---|---|---|---|---|",
+        "| name | title | splits | bundle | classes | FOV | 2nd observer | description |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in dataset_names():
         spec = get_dataset(name)
@@ -90,6 +91,7 @@ def dataset_table() -> str:
             spec.title,
             ", ".join(spec.splits),
             f"`{spec.bundle}`" if spec.bundle else "–",
+            ", ".join(spec.classes) or "each copy's own",
             "yes" if spec.fov_key else "no",
             "yes" if spec.second_observer else "no",
             spec.description,

@@ -491,7 +491,7 @@ SPEC = DatasetSpec(
     bundle="msd_jattn_segmentation",
     spatial_dims=3,
     in_channels=1,
-    classes=MSD_SAMPLE_CLASSES,
+    classes=(),  # each task's dataset.json names its classes (msd_facts)
     description=(
         "any MSD-layout dataset (dataset.json, imagesTr/, labelsTr/, imagesTs/; http://medicaldecathlon.com, "
         "CC-BY-SA 4.0 for the Decathlon tasks); channels, classes and 2D/3D come from its dataset.json"

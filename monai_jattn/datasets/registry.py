@@ -58,7 +58,8 @@ class DatasetSpec:
             ``{"dataset": "chasedb1"}`` where one bundle serves several datasets).
         spatial_dims: 2 or 3.
         in_channels: channels of the network input after preprocessing.
-        classes: class names by label value, background first.
+        classes: class names by label value, background first; empty where each copy names its own (MSD's
+            ``dataset.json``).
         fov_key: the entry key of the field-of-view mask (``"mask"``), or None where images have no FOV.
         second_observer: whether test entries may carry ``"label2"``, a second observer's labels.
         official_role: ``official_role(path) -> (what, image) | None`` for `image_folder_datalist`: what a
