@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +20,7 @@ logger = logging.getLogger("monai_jattn.data")
 
 __all__ = [
     "DatasetError",
+    "nested_dirs",
     "HIGH_BIT_DEPTH_RANGES",
     "ReadableImages",
     "SUPPORTED_SUFFIXES",
@@ -101,6 +102,23 @@ def require_dir(path: str | os.PathLike, what: str) -> Path:
         problem = "is not a folder" if path.exists() else "does not exist"
         raise DatasetError(f"{path}: folder of {what} {problem}")
     return path
+
+
+def nested_dirs(root: Path, names: Iterable[str], depth: int = 2) -> list[Path]:
+    """``root``, then its sub-folders named one of ``names`` (any case), down to ``depth`` levels: where an
+    unzipped dataset may sit (``root``, ``root/DRIVE``, ``root/DRIVE/DRIVE`` as some unzip tools make).
+
+    Args:
+        root: an existing folder.
+        names: folder names to look into, e.g. ``{"drive", root.name.lower()}``.
+        depth: how many levels to descend.
+    """
+    names = {name.lower() for name in names}
+    candidates = level = [root]
+    for _ in range(depth):
+        level = [c for p in level for c in sorted(p.iterdir()) if c.is_dir() and c.name.lower() in names]
+        candidates = candidates + level
+    return candidates
 
 
 def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str | None]:

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
+from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, nested_dirs, require_dir
 from monai_jattn.data.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.settings import SettingError, check_count, check_image_size
@@ -96,11 +96,7 @@ def find_chasedb1_dir(root: str | os.PathLike) -> Path:
         DatasetError: ``root`` does not exist, or no candidate holds a CHASE_DB1 image or label.
     """
     root = require_dir(root, "the CHASE_DB1 dataset")
-    names = {*_FOLDER_NAMES, root.name.lower()}
-    candidates = level = [root]
-    for _ in range(2):  # root, root/CHASEDB1, root/CHASEDB1/CHASEDB1
-        level = [c for p in level for c in sorted(p.iterdir()) if c.is_dir() and c.name.lower() in names]
-        candidates = candidates + level
+    candidates = nested_dirs(root, {*_FOLDER_NAMES, root.name})  # root, root/CHASEDB1, root/CHASEDB1/CHASEDB1
     for candidate in candidates:
         if any(_is_chasedb1_file(p) for p in candidate.iterdir()):
             return candidate

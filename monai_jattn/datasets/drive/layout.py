@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from monai_jattn.data.checks import DatasetError, require_dir
+from monai_jattn.data.checks import DatasetError, nested_dirs, require_dir
 
 __all__ = ["DRIVE_SPLITS", "find_drive_dir", "has_drive_split", "drive_datalist", "drive_official_role"]
 
@@ -43,11 +43,7 @@ def find_drive_dir(root: str | os.PathLike, split: str = "training") -> Path:
         DatasetError: ``root`` does not exist, or no candidate holds ``<split>/images``.
     """
     root = require_dir(root, "the DRIVE dataset")
-    names = {"drive", root.name.lower()}
-    candidates = level = [root]
-    for _ in range(2):  # root, root/DRIVE, root/DRIVE/DRIVE
-        level = [c for p in level for c in sorted(p.iterdir()) if c.is_dir() and c.name.lower() in names]
-        candidates = candidates + level
+    candidates = nested_dirs(root, {"drive", root.name})  # root, root/DRIVE, root/DRIVE/DRIVE
     for candidate in candidates:
         if (candidate / split / "images").is_dir():
             return candidate
