@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 from monai.bundle import ConfigParser
 from monai.losses import DiceCELoss
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from monai_jattn.experiments.attention_memory import attention_forward_backward
 from monai_jattn.experiments.measure import peak_memory_bytes
 from monai_jattn.networks import SelfAttention
 
@@ -51,15 +51,6 @@ def bottleneck_input_shape(network: torch.nn.Module, patch: int) -> tuple[SelfAt
     with torch.no_grad():
         meta(torch.empty(1, 1, patch, patch, patch, device="meta"))
     return block, shapes[0]
-
-
-def attention_step(attention: SelfAttention, x: torch.Tensor, backend: SDPBackend | None) -> None:
-    """Forward+backward of ``attention`` on ``x``, through ``backend`` (None: PyTorch's default choice)."""
-    if backend is None:
-        attention(x).sum().backward()
-        return
-    with sdpa_kernel(backend):
-        attention(x).sum().backward()
 
 
 def training_step(network: torch.nn.Module, loss_function: torch.nn.Module, image: torch.Tensor, label: torch.Tensor):
@@ -88,8 +79,8 @@ def main() -> None:
     for batch in (1, 2):
         x = torch.randn(batch, *shape[1:], device=device, requires_grad=True)
         peaks = []
-        for backend in (None, SDPBackend.MATH):
-            run = functools.partial(attention_step, attention, x, backend)
+        for materialised in (False, True):
+            run = functools.partial(attention_forward_backward, attention, x, materialised)
             run()  # warm-up: gradients allocated once
             attention.zero_grad(set_to_none=True)
             x.grad = None

@@ -9,6 +9,7 @@ alone, forward and backward, on inputs of growing size. The contrast is the same
 from __future__ import annotations
 
 import math
+import functools
 import os
 import statistics
 import sys
@@ -66,7 +67,9 @@ def grid_for_positions(positions: int) -> tuple[int, int]:
     return height, positions // height
 
 
-def _forward_backward(block: SelfAttention, x: torch.Tensor, materialised: bool) -> None:
+def attention_forward_backward(block: SelfAttention, x: torch.Tensor, materialised: bool) -> None:
+    """Forward and backward of ``block`` on ``x``: through PyTorch's default attention kernel, or with
+    ``materialised`` forced onto the math path, which builds the N x N attention map."""
     if materialised:
         with sdpa_kernel(SDPBackend.MATH):
             block(x).sum().backward()
@@ -114,7 +117,7 @@ def self_attention_memory_curve(
             if materialised and count > naive_max_positions:
                 row[f"{prefix}peak_mib"] = row[f"{prefix}time_ms"] = None
                 continue
-            run = lambda: _forward_backward(block, x, materialised)  # noqa: E731
+            run = functools.partial(attention_forward_backward, block, x, materialised)
             run()
             times = [time_call(run, device) * 1000.0 for _ in range(repeats)]
             row[f"{prefix}time_ms"] = statistics.median(times)
