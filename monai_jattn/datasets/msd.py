@@ -85,9 +85,23 @@ def _read_dataset_json(root: str | os.PathLike) -> tuple[Path, dict]:
     return path, description
 
 
+def _first_image_ndim(description: Mapping[str, Any], source: Path) -> int | None:
+    """The number of axes of the first listed image (its header only), or None where none is listed."""
+    entries = [*description.get("training", []), *description.get("test", [])]
+    if not entries:
+        return None
+    first = entries[0]["image"] if isinstance(entries[0], Mapping) else entries[0]
+    return _load_header(str(source.parent / first), "image").ndim
+
+
 def _spatial_dims(description: Mapping[str, Any], modality: Mapping[str, str], source: Path) -> int:
-    """``tensorImageSize`` ("2D", "3D", "4D") less one axis where several modalities share the last axis."""
-    size = str(description.get("tensorImageSize", f"{MSD_FALLBACK_FACTS['spatial_dims']}D")).upper()
+    """``tensorImageSize`` ("2D", "3D", "4D"), or where it is missing the axes of the first listed image, less
+    one axis where several modalities share the last axis."""
+    size = description.get("tensorImageSize")
+    if size is None:
+        ndim = _first_image_ndim(description, source)
+        size = f"{ndim or MSD_FALLBACK_FACTS['spatial_dims']}D"
+    size = str(size).upper()
     if size not in ("2D", "3D", "4D"):
         raise DatasetError(f"{source}: tensorImageSize must be 2D, 3D or 4D, got {size!r}")
     dims = int(size[0]) - (1 if len(modality) > 1 else 0)

@@ -86,6 +86,11 @@ def test_2d_and_multimodal_samples(tmp_path):
     facts = msd_facts(multi)
     assert facts["in_channels"] == 2 and facts["spatial_dims"] == 3
     assert not msd_has_split(multi, "test")
+    for root, dims in ((flat, 2), (multi, 3)):  # without tensorImageSize: the first image's axes tell
+        description = json.loads((root / "dataset.json").read_text())
+        del description["tensorImageSize"]
+        (root / "dataset.json").write_text(json.dumps(description))
+        assert msd_facts(root)["spatial_dims"] == dims
 
 
 def _copy(sample: Path, root: Path) -> Path:
