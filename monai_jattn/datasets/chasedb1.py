@@ -415,6 +415,15 @@ def _official_role(path: Path) -> tuple[str, Path | None] | None:
     return None
 
 
+def _computed_fov(path: Path) -> Path | None:
+    """The cached FOV of a CHASE_DB1 image (``Image_01L.jpg`` beside one of its labels), else None."""
+    if not _IMAGE.fullmatch(path.name) or not any(
+        path.with_name(f"{path.stem}_{o}HO.png").is_file() for o in ("1st", "2nd")
+    ):
+        return None
+    return _cached_fov(path, chasedb1_fov_cache_dir(path.parent))
+
+
 def _figure_panels(root: str | os.PathLike | None, seed: int) -> list:
     """Raw image, DRIVE preprocessing, first-observer label and computed FOV of the first image, channel-first."""
     from monai_jattn.transforms import DRIVEPreprocessd, LoadImage2Dd
@@ -454,6 +463,7 @@ SPEC = DatasetSpec(
     fov_key="mask",
     second_observer=True,
     official_role=_official_role,
+    computed_mask=_computed_fov,
     figure_panels=_figure_panels,
     description=(
         "CHASE_DB1 retinal vessels (Fraz et al. 2012, https://blogs.kingston.ac.uk/retinal/chasedb1/): 28 JPEGs "

@@ -26,6 +26,17 @@ def _official_role(path: Path) -> tuple[str, Path | None] | None:
     return None
 
 
+def _computed_mask(image: Path) -> Path | None:
+    """The computed FOV mask of ``image`` where a registered dataset computes one (`DatasetSpec.computed_mask`)."""
+    for name in dataset_names():
+        compute = get_dataset(name).computed_mask
+        mask = compute(image) if compute is not None else None
+        if mask is not None:
+            logger.info("using %s, computed by %s, as the field-of-view mask of %s", mask, name, image)
+            return mask
+    return None
+
+
 def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
@@ -36,7 +47,8 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     (``1st_manual/<n>_manual1.gif``, ``2nd_manual/<n>_manual2.gif``), ISIC-2017 masks
     (``ISIC-2017_*_Part1_GroundTruth/ISIC_<n>_segmentation.png``) and superpixel
     files (``ISIC_<n>_superpixels.png`` beside ``ISIC_<n>.jpg``); a DRIVE FOV mask
-    (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``) is attached to its image as ``"mask"``.
+    (``mask/<stem>_mask.gif`` beside ``images/<stem>.tif``) is attached to its image as ``"mask"``, and so is
+    the FOV a dataset computes for its images (`DatasetSpec.computed_mask`, e.g. CHASE_DB1's).
     Every file that is not listed (those, hidden files, other file types) is logged with the reason.
 
     Args:
@@ -78,7 +90,7 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
             image_id, suffix = f"{path.stem}_{suffix}", suffix + 1
         used.add(image_id)
         entry = {"image": str(path), "id": image_id}
-        mask = masks.get(path)
+        mask = masks.get(path) or _computed_mask(path)
         if mask is not None:
             entry["mask"] = str(mask)
         datalist.append(entry)

@@ -76,6 +76,9 @@ class DatasetSpec:
             `monai_jattn.networks.MODEL_VARIANTS`) -> metric -> value; empty where the paper has none.
         paper_results_note: markdown put before the table of ``paper_results`` in the ablation report: a
             heading and how the paper's numbers compare with ours.
+        computed_mask: ``computed_mask(image) -> mask path | None`` for `image_folder_datalist`: the field-of-view
+            mask of an image of the official layout where the dataset ships none (computed and cached, e.g.
+            CHASE_DB1); None for a file that is not such an image.
     """
 
     name: str
@@ -99,6 +102,7 @@ class DatasetSpec:
     paper_results: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     paper_results_note: str = ""
     check_files: Callable[[list[dict]], list[dict]] | None = None
+    computed_mask: Callable[[Path], Path | None] | None = None
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}

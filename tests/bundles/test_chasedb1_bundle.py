@@ -130,3 +130,14 @@ def test_cross_dataset_train_on_drive_evaluate_on_chasedb1_zoomed_in_one_command
         name: [read_png(out / "predictions" / f"{e['id']}_prob.png") for e in test] for name, out in outputs.items()
     }
     assert any(not np.array_equal(z, u) for z, u in zip(probs["zoomed"], probs["unzoomed"]))
+
+
+def test_inference_on_a_chasedb1_folder_blanks_outside_the_computed_fov(chase, trained, tmp_path):
+    out = tmp_path / "out"
+    overrides = run_settings(CONFIGS, chase, trained, patch_size=[32, 32], output_dir=str(out))  # no dataset id
+    run_workflow([CONFIGS / "inference.json"], **overrides)
+    entries = [e for split in ("training", "test") for e in chasedb1_datalist(chase, split)]
+    assert sorted(p.name for p in out.glob("*_mask.png")) == sorted(f"{e['id']}_mask.png" for e in entries)
+    for entry in entries:  # the network sees every pixel; only inside the FOV is a vessel kept
+        prob = read_png(out / f"{entry['id']}_prob.png")
+        assert prob.shape == SIZE and not prob[~read_binary(entry["mask"])].any()

@@ -290,3 +290,17 @@ def test_drive_fov_diameter_is_the_median_of_the_real_drive_masks():
         pytest.skip(f"the real DRIVE data set is not at {drive}")
     diameters = [fov_diameter(np.asarray(Image.open(path)) > 0) for path in masks]
     assert np.median(diameters) == chasedb1.DRIVE_FOV_DIAMETER
+
+
+def test_a_chasedb1_folder_for_inference_lists_images_with_their_computed_fov(sample_copy):
+    from monai_jattn.datasets import image_folder_datalist
+
+    entries = image_folder_datalist(sample_copy)
+    assert [e["id"] for e in entries] == [
+        e["id"] for s in ("training", "test") for e in chasedb1_datalist(sample_copy, s)
+    ]
+    for entry in entries:  # labels and cached FOVs are not images to segment; each image has its FOV
+        assert Path(entry["mask"]).parent == sample_copy / ".monai_jattn_fov" and read(entry["mask"]).any()
+    (sample_copy / "Image_02R_1stHO.png").unlink()
+    (sample_copy / "Image_02R_2ndHO.png").unlink()
+    assert "mask" not in {e["id"]: e for e in image_folder_datalist(sample_copy)}["Image_02R"]  # no label: any JPEG
