@@ -1,10 +1,12 @@
-"""Generic data pieces: data checks, splits, deferred datalists, the patch loader and synthetic images. Each dataset's own code lives under `monai_jattn.datasets`; this package imports none.
+"""Generic data pieces: data checks, splits, deferred datalists, the patch loader and synthetic images. Each
+dataset's own code lives under `monai_jattn.datasets`; this package imports none.
 
 The older public names (``drive_datalist``, ``isic2017_datalist``, ``write_drive_sample``,
-``write_isic2017_sample``, and ``image_folder_datalist``, which asks the dataset registry) still resolve here, imported from their dataset module on first use (PEP 562).
+``write_isic2017_sample``, and ``image_folder_datalist``, which asks the dataset registry) still resolve here,
+imported from their dataset module on first use (PEP 562).
 """
 
-import importlib
+from monai_jattn.moved_names import moved_names
 
 from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
 from .deferred import datalist_or_empty
@@ -32,12 +34,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """Import a moved name from its dataset module on first use (and only then)."""
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MOVED))
+__getattr__, __dir__ = moved_names(__name__, _MOVED)

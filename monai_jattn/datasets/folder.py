@@ -7,6 +7,7 @@ import logging
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
 from monai_jattn.datasets.registry import dataset_names, get_dataset
@@ -16,24 +17,14 @@ __all__ = ["image_folder_datalist"]
 logger = logging.getLogger("monai_jattn.data")
 
 
-def _official_role(path: Path) -> tuple[str, Path | None] | None:
-    """What ``path`` is in the official layout of any registered dataset (see `DatasetSpec.official_role`)."""
+def _ask_datasets(hook: str, path: Path) -> Any:
+    """The answer for ``path`` of the first registered dataset whose `DatasetSpec` ``hook`` (e.g.
+    ``"official_role"``) gives one, or None."""
     for name in dataset_names():
-        role = get_dataset(name).official_role
-        found = role(path) if role is not None else None
-        if found is not None:
-            return found
-    return None
-
-
-def _computed_mask(image: Path) -> Path | None:
-    """The computed FOV mask of ``image`` where a registered dataset computes one (`DatasetSpec.computed_mask`)."""
-    for name in dataset_names():
-        compute = get_dataset(name).computed_mask
-        mask = compute(image) if compute is not None else None
-        if mask is not None:
-            logger.info("using %s, computed by %s, as the field-of-view mask of %s", mask, name, image)
-            return mask
+        function = getattr(get_dataset(name), hook)
+        answer = function(path) if function is not None else None
+        if answer is not None:
+            return answer
     return None
 
 
@@ -70,7 +61,7 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             logger.info("skipping %s: not an image file (%s)", path, ", ".join(SUPPORTED_SUFFIXES))
         else:
-            role = _official_role(path)
+            role = _ask_datasets("official_role", path)
             if role is None:
                 images.append(path)
             elif role[1] is not None and role[1].is_file():
@@ -90,7 +81,9 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
             image_id, suffix = f"{path.stem}_{suffix}", suffix + 1
         used.add(image_id)
         entry = {"image": str(path), "id": image_id}
-        mask = masks.get(path) or _computed_mask(path)
+        mask = masks.get(path)
+        if mask is None and (mask := _ask_datasets("computed_mask", path)) is not None:
+            logger.info("using %s as the computed field-of-view mask of %s", mask, path)
         if mask is not None:
             entry["mask"] = str(mask)
         datalist.append(entry)

@@ -5,7 +5,7 @@ The datasets' ready-made pipelines (``drive_train_transforms``, ``drive_eval_tra
 `monai_jattn.datasets` and still resolve here, imported on first use (PEP 562).
 """
 
-import importlib
+from monai_jattn.moved_names import moved_names
 
 from .batch import (
     RandAdjustContrastBatchd,
@@ -43,12 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """Import a moved name from its dataset module on first use (and only then)."""
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_MOVED))
+__getattr__, __dir__ = moved_names(__name__, _MOVED)
