@@ -3,13 +3,22 @@
 from importlib import import_module
 
 from .folder import image_folder_datalist
-from .registry import DatasetSpec, SampleOption, dataset_datalist, dataset_names, get_dataset, register_dataset
+from .registry import (
+    DatasetSpec,
+    SampleOption,
+    dataset_datalist,
+    dataset_names,
+    dataset_train_val,
+    get_dataset,
+    register_dataset,
+)
 
 __all__ = [
     "DatasetSpec",
     "SampleOption",
     "dataset_datalist",
     "dataset_names",
+    "dataset_train_val",
     "get_dataset",
     "image_folder_datalist",
     "register_dataset",

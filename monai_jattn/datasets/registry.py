@@ -9,13 +9,26 @@ docs/add_dataset.md.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SampleOption", "DatasetSpec", "register_dataset", "get_dataset", "dataset_names", "dataset_datalist"]
+from monai_jattn.data.split import split_train_val
+
+__all__ = [
+    "SampleOption",
+    "DatasetSpec",
+    "register_dataset",
+    "get_dataset",
+    "dataset_names",
+    "dataset_datalist",
+    "dataset_train_val",
+]
+
+logger = logging.getLogger("monai_jattn.data")
 
 
 @dataclass(frozen=True)
@@ -164,3 +177,50 @@ def dataset_datalist(
     if split not in spec.splits:
         raise ValueError(f"{spec.title} has splits {spec.splits}, not {split!r}")
     return spec.datalist(root, split, require_labels=require_labels)
+
+
+def dataset_train_val(
+    name: str,
+    root: str | os.PathLike,
+    datalist: Sequence[dict],
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    bundle: str | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """The training and validation entries of a bundle's training run: the official validation split
+    where ``root`` holds it, else ``val_fraction`` of the training entries held out (logged, so that a
+    user sees where the validation images came from).
+
+    Args:
+        name: a registered dataset name, e.g. ``"isic2017"``.
+        root: the dataset folder in its official layout.
+        datalist: the training entries (``dataset_datalist(name, root, "training")``).
+        val_fraction: the fraction of ``datalist`` held out where there is no validation split.
+        seed: the seed of the hold-out (`split_train_val`).
+        bundle: the bundle asking, as for `dataset_datalist`.
+
+    Returns:
+        ``(train, val)``; two empty lists for an empty ``datalist`` (data not there yet).
+
+    Raises:
+        DatasetError: the validation split is there but broken (naming the files).
+        ValueError: ``val_fraction`` cannot split ``datalist`` (see `split_train_val`).
+    """
+    spec = get_dataset(name)
+    if not datalist:
+        return [], []
+    if "validation" in spec.splits and spec.has_split(root, "validation"):
+        return list(datalist), dataset_datalist(name, root, "validation", require_labels=True, bundle=bundle)
+    train, val = split_train_val(datalist, val_fraction, seed)
+    if "validation" in spec.splits:
+        logger.warning(
+            "%s has no validation split under %s: holding out %d of its %d training images for validation "
+            "(val_fraction=%s, seed=%s)",
+            spec.title,
+            root,
+            len(val),
+            len(datalist),
+            val_fraction,
+            seed,
+        )
+    return train, val

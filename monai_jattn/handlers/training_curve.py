@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 
 import ignite.distributed as idist
 import numpy as np
+import torch
 from ignite.engine import Engine, Events
 from matplotlib.figure import Figure
 from monai.handlers import from_engine
@@ -24,7 +26,10 @@ class TrainingCurveSaver:
     of the run to ``output_dir/<filename>.json``::
 
         {"loss": {"iteration": [...], "value": [...]},
-         "validation": {"metric": "dice", "iteration": [...], "value": [...]}}
+         "validation": {"metric": "dice", "iteration": [...], "value": [...], "seconds": [...]}}
+
+    ``seconds`` is the wall-clock time of the run, validations included, when each validation
+    ended: the time-to-quality of the recipe (``scripts/time_to_quality.py``).
 
     and plots them to ``output_dir/<filename>.png`` (both written atomically). When a run resumes
     from a checkpoint, the existing curve is kept up to the restored iteration, so the curve of a
@@ -63,6 +68,7 @@ class TrainingCurveSaver:
         self.save_rank = save_rank
         self._trainer: Engine | None = None
         self._started = False
+        self._clock_start = 0.0
         self.curve: dict = _empty_curve(metric_name)
 
     def attach(self, engine: Engine) -> None:
@@ -86,32 +92,33 @@ class TrainingCurveSaver:
         if self._started:
             return
         self._started = True
+        self._clock_start = time.perf_counter()
         self.curve = _empty_curve(self.metric_name)
         if engine.state.iteration > 0 and os.path.isfile(self.json_path):
             with open(self.json_path, encoding="utf-8") as f:
                 saved = json.load(f)
             for part in ("loss", "validation"):
-                kept = [
-                    (i, v)
-                    for i, v in zip(saved[part]["iteration"], saved[part]["value"])
-                    if i <= engine.state.iteration
-                ]
-                self.curve[part]["iteration"] = [i for i, _ in kept]
-                self.curve[part]["value"] = [v for _, v in kept]
+                keep = [n for n, i in enumerate(saved[part]["iteration"]) if i <= engine.state.iteration]
+                for key, values in saved[part].items():
+                    if isinstance(values, list):
+                        self.curve[part][key] = [values[n] for n in keep if n < len(values)]
             self.curve["validation"]["metric"] = saved["validation"]["metric"]
+            if self.curve["validation"]["seconds"]:  # a resumed run's clock goes on from its last validation
+                self._clock_start -= self.curve["validation"]["seconds"][-1]
 
     def _record_loss(self, engine: Engine) -> None:
         loss = self.loss_transform(engine.state.output)
         if isinstance(loss, (tuple, list)):  # from_engine on an un-decollated output gives a 1-tuple
             loss = loss[0]
         self.curve["loss"]["iteration"].append(engine.state.iteration)
-        self.curve["loss"]["value"].append(float(loss))
+        self.curve["loss"]["value"].append(float(loss.detach() if isinstance(loss, torch.Tensor) else loss))
 
     def _record_validation(self, validator: Engine) -> None:
         name = self.metric_name or validator.state.key_metric_name
         self.curve["validation"]["metric"] = name
         self.curve["validation"]["iteration"].append(self._trainer.state.iteration)
         self.curve["validation"]["value"].append(float(validator.state.metrics[name]))
+        self.curve["validation"]["seconds"].append(round(time.perf_counter() - self._clock_start, 3))
 
     def save(self, engine: Engine | None = None) -> None:
         """Write the JSON file and the plot."""
@@ -153,4 +160,4 @@ def plot_training_curve(curve: dict) -> Figure:
 
 
 def _empty_curve(metric_name: str | None) -> dict:
-    return {"loss": {"iteration": [], "value": []}, "validation": {"metric": metric_name, "iteration": [], "value": []}}
+    return {"loss": {"iteration": [], "value": []}, "validation": {"metric": metric_name, "iteration": [], "value": [], "seconds": []}}

@@ -35,7 +35,9 @@ def test_records_and_plots(tmp_path):
     curve = json.loads((tmp_path / "training_curve.json").read_text())
     assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5, 6]
     assert curve["loss"]["value"] == [1.0 / i for i in range(1, 7)]
+    seconds = curve["validation"].pop("seconds")
     assert curve["validation"] == {"metric": "dice", "iteration": [2, 4, 6], "value": [0.02, 0.04, 0.06]}
+    assert len(seconds) == 3 and 0 <= seconds[0] <= seconds[1] <= seconds[2]
     with Image.open(tmp_path / "training_curve.png") as png:
         assert png.size == (800, 450)
 
@@ -52,6 +54,24 @@ def test_resumed_run_continues_the_curve(tmp_path):
     curve = json.loads((tmp_path / "training_curve.json").read_text())
     assert curve["loss"]["iteration"] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert curve["validation"]["iteration"] == [2, 4, 6, 8]
+    seconds = curve["validation"]["seconds"]
+    assert len(seconds) == 4 and seconds == sorted(seconds)  # the resumed clock goes on from iteration 4's
+
+
+def test_resumed_clock_goes_on_from_the_last_kept_validation(tmp_path):
+    trainer, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(trainer)
+    trainer.run(range(2), max_epochs=2)
+    path = tmp_path / "training_curve.json"
+    curve = json.loads(path.read_text())
+    curve["validation"]["seconds"] = [100.0, 200.0]  # as if each epoch had taken 100 s
+    path.write_text(json.dumps(curve))
+    resumed, validator = make_engines()
+    TrainingCurveSaver(tmp_path, validator=validator).attach(resumed)
+    restore_at_start(resumed, 2)
+    resumed.run(range(2), max_epochs=2)
+    seconds = json.loads(path.read_text())["validation"]["seconds"]
+    assert seconds[0] == 100.0 and 100.0 <= seconds[1] < 150.0
 
 
 def test_fresh_run_replaces_an_old_curve(tmp_path):
