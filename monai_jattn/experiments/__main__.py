@@ -41,6 +41,7 @@ from monai_jattn.experiments.ablation import (
     write_report,
 )
 from monai_jattn.experiments.attention_maps import draw_attention_maps
+from monai_jattn.experiments.time_to_quality import RECIPES, parse_recipe
 from monai_jattn.networks.names import MODEL_VARIANTS
 
 __all__ = ["main", "parse_override"]
@@ -67,6 +68,13 @@ def _seeds(text: str) -> list[int]:
         return [int(seed) for seed in text.split(",") if seed.strip()]
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers, got {text!r}.") from error
+
+
+def _recipe(text: str) -> tuple[str, tuple[str, ...]]:
+    try:
+        return parse_recipe(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _point(text: str) -> tuple[int, int]:
@@ -131,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     ablation.add_argument(
         "--override", type=parse_override, action="append", default=[], metavar="KEY=VALUE", help="any bundle config id"
+    )
+    ablation.add_argument(
+        "--recipe",
+        type=_recipe,
+        default=("paper", RECIPES["paper"]),
+        help="the training recipe: 'paper' (train.json, the default), 'fast' (train.json then train_fast.json), or "
+        "name=train.json,overlay.json (configs under the bundle's configs/)",
     )
 
     commands.add_parser("report", parents=[common], help="rewrite the tables and figures from the finished runs")
@@ -212,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         num_figure_images=args.num_figure_images,
         command=command,
         data_label=args.data_label,
+        train_configs=args.recipe[1],
     )
 
 

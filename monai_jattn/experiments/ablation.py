@@ -148,8 +148,9 @@ def _run_settings(
     max_iterations: int,
     val_interval: int,
     overrides: Mapping[str, Any],
+    train_configs: Sequence[str] = ("train.json",),
 ) -> dict[str, Any]:
-    return {
+    settings = {
         "dataset": dataset,
         "dataset_dir": str(dataset_dir),
         "model": model,
@@ -158,6 +159,9 @@ def _run_settings(
         "val_interval": val_interval,
         "overrides": dict(overrides),
     }
+    if tuple(train_configs) != ("train.json",):  # runs of the paper's recipe keep the settings they always had
+        settings["train_configs"] = list(train_configs)
+    return settings
 
 
 def _network_arguments(target: str) -> set[str]:
@@ -196,6 +200,7 @@ def _run_one(
     else:
         write_json_atomic(saved, settings)
     variant = MODEL_VARIANTS[settings["model"]]
+    train_configs = settings.get("train_configs", ["train.json"])
     overrides = settings["overrides"]
     if variant.network is not None:  # a whole other network (BasicUNet): only the arguments it takes
         accepted = _network_arguments(variant.network["_target_"])
@@ -205,6 +210,7 @@ def _run_one(
             if not key.startswith("network_def#") or key.split("#")[1] in accepted
         }
     common = {
+        "load_pretrain": False,  # every run trains from scratch, also where the bundle ships weights
         "dataset_dir": settings["dataset_dir"],
         "ckpt_dir": str(run_dir / "models"),
         "max_iterations": settings["max_iterations"],
@@ -226,10 +232,10 @@ def _run_one(
         if stage == "train":
             resume = (run_dir / "models" / "latest.pt").exists()  # else the run's own files of a killed start go aside
             train = {**common, "output_dir": str(run_dir / "train"), "resume": resume, "overwrite": not resume}
-            run_bundle(bundle_dir, ["train.json"], "train", train)
+            run_bundle(bundle_dir, train_configs, "train", train)
         else:
             evaluation = {**common, "output_dir": str(run_dir / "eval"), "model_name": variant.label}
-            run_bundle(bundle_dir, ["train.json", "evaluate.json"], "eval", evaluation)
+            run_bundle(bundle_dir, [*train_configs, "evaluate.json"], "eval", evaluation)
         seconds[stage] = time.perf_counter() - start
         write_text_atomic(marker, f"{seconds[stage]:.1f}\n")
     summary_path = run_dir / "eval" / "metrics_summary.json"
@@ -274,6 +280,7 @@ def run_ablation(
     command: str = "",
     progress: bool = True,
     data_label: str = "",
+    train_configs: Sequence[str] = ("train.json",),
 ) -> list[dict[str, Any]]:
     """Train and evaluate every model and seed through the bundle, then write the tables and figures.
 
@@ -298,6 +305,8 @@ def run_ablation(
         data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
             sample"``; default: the dataset's name (``"DRIVE"``, ``"ISIC-2017"``).
         progress: show a progress bar across runs.
+        train_configs: the training recipe: config files under the bundle's ``configs/``, merged in order,
+            e.g. ``("train.json", "train_fast.json")`` for the fast recipe; evaluation adds ``evaluate.json``.
 
     Returns:
         One result dict per model and seed (the rows of ``results.csv``).
@@ -313,6 +322,9 @@ def run_ablation(
     if max_iterations < 1:
         raise ValueError(f"max_iterations must be >= 1, got {max_iterations}.")
     bundle = find_bundle(dataset, bundle_dir)
+    missing = [name for name in train_configs if not (bundle / "configs" / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{bundle / 'configs'}: no {', '.join(missing)} (train_configs)")
     dataset_dir = Path(dataset_dir).resolve()
     if not dataset_dir.is_dir():
         raise FileNotFoundError(f"{dataset_dir}: dataset folder not found.")
@@ -328,7 +340,9 @@ def run_ablation(
     with tqdm(runs, desc="ablation", unit="run", disable=not progress, file=sys.stderr) as bar:
         for name, seed in bar:
             run_dir = output_dir / "runs" / f"{name}_seed{seed}"
-            settings = _run_settings(dataset, dataset_dir, name, seed, max_iterations, val_interval, overrides or {})
+            settings = _run_settings(
+                dataset, dataset_dir, name, seed, max_iterations, val_interval, overrides or {}, train_configs
+            )
             rows.append(_run_one(bundle, run_dir, settings, device, bar))
     write_report(rows, output_dir, dataset, dataset_dir, num_figure_images, command, data_label)
     return rows

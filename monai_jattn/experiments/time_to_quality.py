@@ -110,6 +110,7 @@ def run_time_to_quality(
             recipes[name],
             "train",
             {
+                "load_pretrain": False,  # from scratch, also where the bundle ships weights
                 **settings["overrides"],
                 "dataset_dir": settings["dataset_dir"],
                 "seed": seed,

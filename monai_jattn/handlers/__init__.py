@@ -1,6 +1,6 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
-from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint
+from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint, load_pretrained
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import (
     CONFUSION_MATRIX_METRICS,
@@ -31,6 +31,7 @@ __all__ = [
     "StopOnNanLoss",
     "TrainingCurveSaver",
     "load_checkpoint",
+    "load_pretrained",
     "metric_key",
     "plot_training_curve",
     "segmentation_metrics",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from typing import Any
@@ -9,8 +10,11 @@ from typing import Any
 import torch
 from ignite.engine import Engine
 from monai.handlers import CheckpointLoader as _MonaiCheckpointLoader
+from monai.utils import str2bool
 
-__all__ = ["CheckpointError", "CheckpointLoader", "load_checkpoint"]
+__all__ = ["CheckpointError", "CheckpointLoader", "load_checkpoint", "load_pretrained"]
+
+logger = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
@@ -80,3 +84,45 @@ class CheckpointLoader(_MonaiCheckpointLoader):
                 f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
                 f"other network settings?): {e}"
             ) from None
+
+
+def load_pretrained(
+    network: torch.nn.Module, path: str | os.PathLike, enabled: bool | str = True, resume: bool | str = False
+) -> bool:
+    """Start a training run from a bundle's shipped weights (fine-tuning), where they exist and fit the network.
+
+    The weights are a state_dict as the bundles save ``models/model.pt``. They are loaded strictly (every
+    name and shape must match), so other network settings (``--network_def#attention sa``, a wider network)
+    train from scratch, as the log says; the file itself is only read.
+
+    Args:
+        network: the network to initialise (a ``DistributedDataParallel`` wrapper is unwrapped).
+        path: the weights, e.g. ``<bundle>/models/model.pt``.
+        enabled: the bundle's ``load_pretrain``; False trains from scratch.
+        resume: the bundle's ``resume``; a resumed run restores its own weights, so nothing is loaded.
+
+    Returns:
+        whether the weights were loaded.
+
+    Raises:
+        CheckpointError: the file exists but is empty, truncated, corrupt or unsafe (see `load_checkpoint`).
+    """
+    if not str2bool(enabled) or str2bool(resume):
+        return False
+    if not os.path.isfile(path):
+        logger.info("no pretrained weights at %s: training from scratch", path)
+        return False
+    state = load_checkpoint(path, map_location="cpu")
+    module = getattr(network, "module", network)
+    try:
+        module.load_state_dict(state, strict=True)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as e:
+        logger.warning(
+            "not starting from %s: its weights do not fit this network (other network settings); training from "
+            "scratch. %s",
+            path,
+            str(e).splitlines()[0],
+        )
+        return False
+    logger.info("starting from the pretrained weights %s (fine-tuning; --load_pretrain False trains from scratch)", path)
+    return True

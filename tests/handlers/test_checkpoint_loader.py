@@ -73,3 +73,59 @@ def test_good_checkpoint_loads(tmp_path):
     net = torch.nn.Linear(30, 30)
     load_into_network(path, net)
     assert torch.equal(net.weight, source.weight)
+
+
+def test_load_pretrained_starts_from_matching_weights_and_never_changes_the_file(tmp_path, caplog):
+    from monai_jattn.handlers import load_pretrained
+
+    torch.manual_seed(0)
+    shipped = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4))
+    path = tmp_path / "model.pt"
+    torch.save(shipped.state_dict(), path)
+    before = path.read_bytes()
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4))
+    with caplog.at_level("INFO"):
+        assert load_pretrained(net, path) is True
+    assert "starting from the pretrained weights" in caplog.text
+    for name, value in shipped.state_dict().items():
+        assert torch.equal(net.state_dict()[name], value), name
+    assert path.read_bytes() == before
+
+    class Wrapper(torch.nn.Module):  # as DistributedDataParallel holds the network
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    wrapped = Wrapper(torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4)))
+    assert load_pretrained(wrapped, path) is True
+    assert torch.equal(wrapped.module[0].weight, shipped[0].weight)
+
+
+@pytest.mark.parametrize("enabled, resume", [(False, False), ("False", False), (True, True), (True, "True")])
+def test_load_pretrained_is_off_when_disabled_or_resuming(tmp_path, enabled, resume):
+    from monai_jattn.handlers import load_pretrained
+
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(3, 3).state_dict(), path)
+    net = torch.nn.Linear(3, 3)
+    weight = net.weight.detach().clone()
+    assert load_pretrained(net, path, enabled=enabled, resume=resume) is False
+    assert torch.equal(net.weight, weight)
+
+
+def test_load_pretrained_trains_from_scratch_with_other_network_settings_or_no_file(tmp_path, caplog):
+    from monai_jattn.handlers import load_pretrained
+
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(3, 3).state_dict(), path)
+    net = torch.nn.Linear(3, 5)  # other shapes
+    weight = net.weight.detach().clone()
+    with caplog.at_level("INFO"):
+        assert load_pretrained(net, path) is False
+        assert load_pretrained(net, tmp_path / "absent.pt") is False
+    assert f"not starting from {path}" in caplog.text and "training from scratch" in caplog.text
+    assert "no pretrained weights at" in caplog.text
+    assert torch.equal(net.weight, weight)
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError, match="empty"):
+        load_pretrained(net, path)
