@@ -28,15 +28,31 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
-    """PIL converter: any mode to 8-bit grey; palette images go through their palette.
+    """PIL converter for binary files (labels, masks): any mode to an 8-bit 0/255 grey image.
 
-    A palette image becomes 0/255 at mid-grey: the colours of a binary palette GIF need not be pure
-    black and white (DRIVE's second-observer GIFs have (4, 2, 4) and (252, 254, 252)), so ``> 0``
-    after the palette would make every pixel foreground.
+    - Palette images go through their palette and are split between the two grey levels they use
+      (their midpoint): a binary palette GIF's colours need not be black and white (DRIVE's
+      second-observer GIFs have (4, 2, 4) and (252, 254, 252); other tools write index 1 as grey
+      level 1), so neither ``> 0`` nor a fixed mid-grey threshold reads every such file right. A
+      palette image of one grey level is foreground where that level is above mid-grey.
+    - Float and 16/32-bit integer images are foreground where they are above 0 (0/0.5 or 0/1 floats).
+    - Images with an alpha channel whose colour is all one value keep their mask in the alpha channel:
+      foreground where alpha is above 0.
+    - Everything else: grey above 0.
     """
     if image.mode == "P":
-        return image.convert("L").point(lambda value: 255 if value > 127 else 0)
-    return image if image.mode == "L" else image.convert("L")
+        grey = np.asarray(image.convert("L"))
+        levels = np.unique(grey)
+        threshold = (int(levels[0]) + int(levels[-1])) / 2 if len(levels) == 2 else 127
+        return Image.fromarray(np.where(grey > threshold, 255, 0).astype(np.uint8), "L")
+    if image.mode in ("LA", "RGBA", "PA"):
+        colour = np.asarray(image.convert("L"))
+        if colour.min() == colour.max():
+            return Image.fromarray(np.where(np.asarray(image.getchannel("A")) > 0, 255, 0).astype(np.uint8), "L")
+    if image.mode in ("F", "I") or image.mode.startswith("I;"):
+        return Image.fromarray(np.where(np.asarray(image) > 0, 255, 0).astype(np.uint8), "L")
+    grey = image if image.mode == "L" else image.convert("L")
+    return Image.fromarray(np.where(np.asarray(grey) > 0, 255, 0).astype(np.uint8), "L")
 
 
 class LoadImage2Dd(MapTransform):
@@ -46,9 +62,10 @@ class LoadImage2Dd(MapTransform):
     depth: 16-bit images are scaled by 255/65535 and 32-bit float images, which must hold values in
     [0, 1], by 255 (see `monai_jattn.data.checks.HIGH_BIT_DEPTH_RANGES`); other images are refused;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
-    ``> 0``; GIFs that open in palette mode "P" go through their palette and are binarised at
-    mid-grey, so that near-black and near-white palette colours are read right. The metadata
-    (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
+    ``> 0``; GIFs that open in palette mode "P" go through their palette and are split between the
+    two grey levels they use, so that near-black/near-white and 0/1 palettes are both read right;
+    float labels are foreground above 0, and a mask held only in the alpha channel is read from it.
+    The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
     `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
     (width, height), i.e. an image of W x H pixels loads as (C, W, H).
 

@@ -60,6 +60,33 @@ def test_binary_gif_in_any_palette_mode(tmp_path, mode):
     np.testing.assert_array_equal(out[0].numpy(), mask.T.astype(np.float32))
 
 
+@pytest.mark.parametrize(
+    "case", ["P-grey-level-1", "P-one-level-white", "P-one-level-black", "F-half", "I16-one", "RGBA-alpha-only"]
+)
+def test_binary_files_of_other_encodings(tmp_path, case):
+    """Labels and masks as other tools write them: a 0/1 palette (index 1 is grey level 1), float 0/0.5,
+    16-bit 0/1, and a mask held only in the alpha channel; each is read as its mask, never as empty."""
+    mask = gif_mask()
+    path = tmp_path / ("label.tif" if case[0] in "FI" else "label.gif" if case.startswith("P") else "label.png")
+    expected = mask
+    if case == "P-grey-level-1":
+        image = Image.fromarray(mask, "P")
+        image.putpalette([0, 0, 0, 1, 1, 1])
+    elif case.startswith("P-one-level"):
+        image = Image.fromarray(np.zeros_like(mask), "P")
+        image.putpalette([255, 255, 255] if case.endswith("white") else [0, 0, 0])
+        expected = np.ones_like(mask) if case.endswith("white") else np.zeros_like(mask)
+    elif case == "F-half":
+        image = Image.fromarray(mask.astype(np.float32) * 0.5, "F")
+    elif case == "I16-one":
+        image = Image.fromarray(mask.astype(np.uint16))  # mode I;16
+    else:
+        image = Image.fromarray(np.dstack([np.zeros((*mask.shape, 3), np.uint8), mask * 255]), "RGBA")
+    image.save(path)
+    out = LoadImage2Dd("label", binary_keys="label")({"label": str(path)})["label"]
+    np.testing.assert_array_equal(out[0].numpy(), expected.T.astype(np.float32))
+
+
 def test_rgb_label_png_is_binarised_to_one_channel(tmp_path):
     path = tmp_path / "label.png"
     Image.fromarray(np.stack([gif_mask() * 200] * 3, -1)).save(path)
