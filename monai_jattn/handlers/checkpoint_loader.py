@@ -121,7 +121,7 @@ def load_pretrained(
             "not starting from %s: its weights do not fit this network (other network settings); training from "
             "scratch. %s",
             path,
-            str(e).splitlines()[0],
+            " ".join(line.strip() for line in str(e).splitlines()),
         )
         return False
     logger.info("starting from the pretrained weights %s (fine-tuning; --load_pretrain False trains from scratch)", path)

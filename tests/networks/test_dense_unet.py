@@ -147,3 +147,29 @@ def test_input_with_the_wrong_number_of_channels_is_named(small_net_kwargs):
 def test_named_models_fix_their_attention(net_type, small_net_kwargs):
     with pytest.raises(ValueError, match="fixes the attention"):
         net_type(attention="sa", **small_net_kwargs)
+
+
+@pytest.mark.parametrize("other", [dict(attention="ja", ja_variant=3), dict(attention="ja", ja_variant=1)])
+def test_weights_of_another_attention_structure_are_refused_naming_both(other):
+    """JA structures share weight names and shapes: the recorded structure is what refuses them."""
+    trained = DenseUNet(2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8))
+    other_net = DenseUNet(
+        2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), **other
+    )
+    trained_ja9 = DenseUNet(
+        2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja"
+    )
+    with pytest.raises(RuntimeError, match=rf"weights are of DenseUNet-JA-9 .* this network is DenseUNet-JA-{other['ja_variant']}"):
+        other_net.load_state_dict(trained_ja9.state_dict(), strict=False)
+    with pytest.raises(RuntimeError, match=r"weights are of DenseUNet \(no attention\)"):
+        trained_ja9.load_state_dict(trained.state_dict(), strict=False)
+
+
+def test_weights_saved_before_the_structure_record_still_load():
+    net = DenseUNet(2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja")
+    state = net.state_dict()
+    assert state["structure"].tolist() == [3, 9]
+    del state["structure"]
+    fresh = DenseUNet(2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja")
+    fresh.load_state_dict(state, strict=True)
+    assert torch.equal(fresh.head.weight, net.head.weight) and fresh.structure.tolist() == [3, 9]

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from monai.networks.layers.factories import Conv
 from monai.networks.nets.basic_unet import UpCat
 
-from monai_jattn.networks.blocks.attention_block import get_attention_block, get_attention_type
+from monai_jattn.networks.blocks.attention_block import ATTENTION_TYPES, get_attention_block, get_attention_type
 from monai_jattn.networks.blocks.dense_block import DenseBlock, DenseTransition
 from monai_jattn.networks.blocks.joint_attention import ja_variant_number
 from monai_jattn.settings import check_positive_int
@@ -187,6 +187,36 @@ class DenseUNet(nn.Module):
             )
             channels = features
         self.head = Conv[Conv.CONV, spatial_dims](channels, out_channels, kernel_size=1)
+        # the attention structure, saved with the weights: JA structures share their weight names and shapes,
+        # so only this record tells a JA-9 checkpoint from a JA-3 one when it is loaded (see _load_from_state_dict)
+        structure = [ATTENTION_TYPES.index(self.attention), self.ja_variant if self.attention == "ja" else 0]
+        self.register_buffer("structure", torch.tensor(structure, dtype=torch.long))
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
+        """Refuse weights saved from another attention structure, naming both; accept weights saved before
+        the structure was recorded (they keep this network's record)."""
+        key = prefix + "structure"
+        if key not in state_dict:
+            state_dict[key] = self.structure.clone()
+        elif state_dict[key].tolist() != self.structure.tolist():
+            error_msgs.append(
+                f"the weights are of {_structure_name(state_dict[key].tolist())}, but this network is "
+                f"{_structure_name(self.structure.tolist())}: give the network the attention and ja_variant the "
+                "weights were trained with (e.g. --network_def#attention ja --network_def#ja_variant 9)"
+            )
+            state_dict[key] = self.structure.clone()
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """
@@ -224,6 +254,19 @@ class DenseUNet(nn.Module):
         for i in range(len(spatial)):
             x = x.narrow(i + 2, 0, spatial[i])
         return x
+
+
+def _structure_name(structure: list[int]) -> str:
+    """``[attention index, ja variant]`` of `DenseUNet.structure` in words, e.g. ``"DenseUNet-JA-9 (attention 'ja', ja_variant 9)"``."""
+    attention, variant = structure
+    if not 0 <= attention < len(ATTENTION_TYPES):
+        return f"an unknown structure {structure}"
+    name = ATTENTION_TYPES[attention]
+    if name == "none":
+        return "DenseUNet (no attention)"
+    if name == "ja":
+        return f"DenseUNet-JA-{variant} (attention 'ja', ja_variant {variant})"
+    return f"DenseUNet-{name.upper()} (attention '{name}')"
 
 
 class DenseUNetSA(DenseUNet):
