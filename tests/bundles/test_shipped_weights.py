@@ -60,7 +60,7 @@ def test_drive_weights_segment_vessels_of_a_generated_fundus_image(tmp_path):
     truth = read_binary(data / "test" / "1st_manual" / "01_manual1.gif")
     fov = read_binary(data / "test" / "mask" / "01_test_mask.gif")
     assert not mask[~fov].any()
-    assert dice(mask, truth) > 0.6
+    assert dice(mask, truth) > 0.75  # 0.855 when the weights were committed
 
 
 def test_isic2017_weights_segment_generated_lesions(tmp_path):
