@@ -49,7 +49,7 @@ echo "[demo] 1/5 writing a synthetic DRIVE set to $DATA"
 python -m monai_jattn.data sample drive "$DATA" --train 20 --test 20 --seed 0
 
 echo "[demo] 2/5 training for $MINUTES minutes on $DEVICE (validation every $VAL_INTERVAL iterations)"
-python -m monai.bundle run --config_file "$BUNDLE/configs/train.json" "${COMMON[@]}" --output_dir "$OUT" \
+python -m monai.bundle run --config_file "$BUNDLE/configs/train.json" "${COMMON[@]}" --output_dir "$OUT" --load_pretrain False \
   --max_iterations 1000000 --val_interval "$VAL_INTERVAL" --time_limit "$((MINUTES * 60))"
 
 echo "[demo] 3/5 evaluating the best model on the test images"
