@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_PATTERNS = ("*.pt", "*.pth", "*.ts")
 """The files of a ckpt_dir that a fresh training run would replace."""
 
+TRAINING_OUTPUTS = ("training_curve.json", "training_curve.png")
+"""What a training run writes to its output_dir under fixed names; a fresh run moves an earlier run's aside."""
+
 EVALUATION_OUTPUTS = ("predictions", "metrics.md", "metrics_summary.json", "metrics_per_image.csv")
 """What an evaluation writes to its output_dir; an earlier evaluation's are moved aside before a new one."""
 
@@ -127,6 +130,8 @@ def prepare_training(
     - temporary files left by an interrupted save are removed;
     - a fresh run (``resume`` False) into a ckpt_dir that holds checkpoints stops with an error naming them,
       unless ``overwrite`` is True: then they are moved aside into ``ckpt_dir/replaced-<UTC time>/``;
+    - a fresh run moves an earlier run's training curve (`TRAINING_OUTPUTS`) in ``output_dir`` aside into
+      ``output_dir/replaced-<UTC time>/``, so that runs sharing an ``output_dir`` never overwrite each other's;
     - ``resume`` True needs ``ckpt_dir/latest_name``.
 
     Args:
@@ -168,6 +173,9 @@ def prepare_training(
                     f"{ckpt_dir}/replaced-<time>/, not deleted), or choose another --ckpt_dir"
                 )
             move_aside(existing, ckpt_dir, "overwrite is True")
+        if not resume:  # an earlier run's curve in a shared output_dir is kept, not overwritten
+            output_dir = Path(output_dir)
+            move_aside([output_dir / name for name in TRAINING_OUTPUTS], output_dir, "a fresh training run")
     except BaseException:
         lock.release()
         raise

@@ -121,3 +121,20 @@ def test_lock_works_on_a_file_system_without_hard_links(tmp_path, monkeypatch):
         with pytest.raises(RunLockError, match=f"PID {os.getpid()}"):
             RunLock(tmp_path, "ckpt_dir").acquire()  # a second run (here: the same process) is refused
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_fresh_run_keeps_an_earlier_runs_training_curve_in_a_shared_output_dir(tmp_path):
+    output_dir = tmp_path / "eval"
+    output_dir.mkdir()
+    (output_dir / "training_curve.json").write_text('{"earlier": true}')
+    (output_dir / "training_curve.png").write_bytes(b"earlier png")
+    with prepare_training(tmp_path / "models_a", output_dir, resume=False):
+        (moved,) = output_dir.glob("replaced-*")
+        assert (moved / "training_curve.json").read_text() == '{"earlier": true}'
+        assert (moved / "training_curve.png").read_bytes() == b"earlier png"
+        assert not (output_dir / "training_curve.json").exists()
+    (output_dir / "training_curve.json").write_text('{"second": true}')
+    (tmp_path / "models_a" / "latest.pt").write_bytes(b"state")
+    with prepare_training(tmp_path / "models_a", output_dir, resume=True):  # a resumed run continues its curve
+        assert (output_dir / "training_curve.json").read_text() == '{"second": true}'
+        assert len(list(output_dir.glob("replaced-*"))) == 1
