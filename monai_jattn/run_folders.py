@@ -20,6 +20,7 @@ from monai_jattn.utils import WriteError, describe_write_error
 
 __all__ = [
     "RunFolderError",
+    "check_inference_folders",
     "check_writable",
     "move_aside",
     "prepare_evaluation",
@@ -65,6 +66,35 @@ def check_writable(folder: str | os.PathLike, setting: str) -> Path:
         cause = describe_write_error(e, folder if folder.is_dir() else folder.parent)
         raise WriteError(f"{setting} {folder}: cannot write there: {cause}") from None
     return folder
+
+
+def check_inference_folders(dataset_dir: str | os.PathLike, output_dir: str | os.PathLike) -> Path:
+    """Refuse an inference whose outputs would land among its inputs, then check ``output_dir`` as
+    `check_writable` does.
+
+    Inference lists every image under ``dataset_dir`` (recursively) and writes ``<id>_prob.png``,
+    ``<id>_mask.png`` and ``<id>_overlay.png``: into ``dataset_dir`` they could replace a file of the user's
+    (e.g. a label ``a_mask.png`` beside ``a.tif``), and inside it the next run would segment its own outputs.
+
+    Args:
+        dataset_dir: the bundle's ``dataset_dir`` (the images).
+        output_dir: the bundle's ``output_dir``.
+
+    Returns:
+        ``output_dir``, created if needed.
+
+    Raises:
+        RunFolderError: ``output_dir`` is ``dataset_dir`` or a folder inside it, naming both.
+        WriteError: ``output_dir`` is not writable.
+    """
+    images, outputs = Path(dataset_dir).resolve(), Path(output_dir).resolve()
+    if outputs == images or images in outputs.parents:
+        raise RunFolderError(
+            f"output_dir {output_dir} is {'the' if outputs == images else 'inside the'} dataset_dir {dataset_dir}: "
+            "the predictions would be written among the images (replacing any file of the same name, and read "
+            "as images by the next run); choose an --output_dir outside the dataset_dir"
+        )
+    return check_writable(output_dir, "output_dir")
 
 
 def remove_temporary_files(folder: str | os.PathLike) -> list[Path]:

@@ -138,3 +138,19 @@ def test_a_fresh_run_keeps_an_earlier_runs_training_curve_in_a_shared_output_dir
     with prepare_training(tmp_path / "models_a", output_dir, resume=True):  # a resumed run continues its curve
         assert (output_dir / "training_curve.json").read_text() == '{"second": true}'
         assert len(list(output_dir.glob("replaced-*"))) == 1
+
+
+def test_inference_outputs_never_land_among_the_inputs(tmp_path):
+    from monai_jattn.run_folders import check_inference_folders
+
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a_mask.png").write_bytes(b"the user's own label")
+    for output_dir in (images, images / "predictions", tmp_path / "images" / "." / "sub" / ".."):
+        with pytest.raises(RunFolderError, match="choose an --output_dir outside the dataset_dir") as error:
+            check_inference_folders(images, output_dir)
+        assert str(images) in str(error.value)
+    assert (images / "a_mask.png").read_bytes() == b"the user's own label"
+    assert not (images / "predictions").exists()
+    assert check_inference_folders(images, tmp_path / "out").is_dir()  # beside the images: fine
+    assert check_inference_folders(images / "sub", tmp_path / "images_out").is_dir()

@@ -55,7 +55,8 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """
     root = require_dir(root, "images")
     masks, images = {}, []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    # a broken link is listed like a file: the run then names it as unreadable instead of passing over it
+    for path in sorted(p for p in root.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             logger.info("skipping %s: hidden file", path)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:

@@ -410,3 +410,18 @@ def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path)
     assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
     assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["latest.pt", "model.pt"]  # lock released
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_inference_refuses_to_write_among_its_input_images(dataset, tmp_path, inside):
+    images = tmp_path / "images"
+    shutil.copytree(dataset / "test" / "images", images)
+    (images / "01_test_mask.png").write_bytes(b"the user's own mask")
+    before = sorted(p.name for p in images.iterdir())
+    output_dir = images / "out" if inside else images
+    with pytest.raises(RuntimeError) as info:
+        run_workflow([INFERENCE], **settings(images, tmp_path, output_dir=str(output_dir)))
+    assert isinstance(info.value.__cause__, RunFolderError)
+    assert "choose an --output_dir outside the dataset_dir" in str(info.value.__cause__)
+    assert sorted(p.name for p in images.iterdir()) == before
+    assert (images / "01_test_mask.png").read_bytes() == b"the user's own mask"

@@ -73,3 +73,17 @@ def test_every_file_an_official_layout_skips_is_logged_with_its_reason(tmp_path,
         image_folder_datalist(root)
     assert f"skipping {root / 'training' / '1st_manual' / '21_manual1.gif'}: DRIVE vessel label" in caplog.text
     assert f"using {root / 'test' / 'mask' / '01_test_mask.gif'} as the DRIVE field-of-view mask" in caplog.text
+
+
+def test_a_broken_link_is_listed_so_that_the_run_names_it(tmp_path):
+    """A link to a file that is gone is not passed over: it is listed, and reading it names the file."""
+    from monai_jattn.data import ReadableImages
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "eye.png")
+    (tmp_path / "gone.png").symlink_to(tmp_path / "no_such_file.png")
+    datalist = image_folder_datalist(tmp_path)
+    assert [Path(e["image"]).name for e in datalist] == ["eye.png", "gone.png"]
+    readable = ReadableImages(datalist)
+    assert [Path(e["image"]).name for e in readable.datalist] == ["eye.png"]
+    with pytest.raises(DatasetError, match="gone.png"):
+        readable.raise_if_unreadable()
