@@ -72,6 +72,7 @@ def run_time_to_quality(
     overrides: Mapping[str, Any] | None = None,
     targets: Sequence[float] = (),
     progress: bool = True,
+    data_label: str = "",
 ) -> list[dict[str, Any]]:
     """Train every recipe and seed through the bundle (resuming unfinished runs), then write the report.
 
@@ -84,6 +85,7 @@ def run_time_to_quality(
         overrides: more config overrides for every run, e.g. ``{"time_limit": 1800, "device": "cpu"}``.
         targets: metric values whose first-reached time the report gives, e.g. ``(0.79, 0.80)``.
         progress: show a progress bar across runs.
+        data_label: names the data in the figure's title, e.g. ``"real DRIVE, 2-core CPU"``.
 
     Returns:
         the rows of ``time_to_quality.csv``.
@@ -123,7 +125,7 @@ def run_time_to_quality(
         write_text_atomic(run_dir / "done", "")
     curves = {path.parent.parent.name: path for path in sorted((output_dir / "runs").glob("*/train/training_curve.json"))}
     rows = read_curves(curves)
-    write_time_to_quality(rows, output_dir, targets)
+    write_time_to_quality(rows, output_dir, targets, data_label)
     return rows
 
 
@@ -175,8 +177,20 @@ def _by_run(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], list[Map
     return runs
 
 
-def write_time_to_quality(rows: Sequence[Mapping[str, Any]], output_dir: str | os.PathLike, targets: Sequence[float] = ()) -> None:
-    """Write ``time_to_quality.csv``, ``.png`` and ``.md`` of the rows of `read_curves` into ``output_dir``."""
+def write_time_to_quality(
+    rows: Sequence[Mapping[str, Any]],
+    output_dir: str | os.PathLike,
+    targets: Sequence[float] = (),
+    data_label: str = "",
+) -> None:
+    """Write ``time_to_quality.csv``, ``.png`` and ``.md`` of the rows of `read_curves` into ``output_dir``.
+
+    Args:
+        rows: validation points, as `read_curves` returns them.
+        output_dir: the folder to write to.
+        targets: metric values drawn as lines and timed in the table.
+        data_label: names the data in the figure's title.
+    """
     output_dir = Path(output_dir)
     metric = rows[0]["metric"] if rows else "metric"
     text = io.StringIO()
@@ -201,7 +215,8 @@ def write_time_to_quality(rows: Sequence[Mapping[str, Any]], output_dir: str | o
     by_iteration.set_xlabel("iteration")
     by_time.set_ylabel(f"validation {metric}")
     by_iteration.legend(loc="lower right", fontsize=8)
-    figure.suptitle(f"Time to quality: validation {metric} on held-out training images")
+    on = f" on {data_label}" if data_label else ""
+    figure.suptitle(f"Time to quality{on}: validation {metric} on held-out training images")
     save_figure_atomic(figure, output_dir / "time_to_quality.png")
 
     header = f"| recipe | seed | validations | best {metric} | at minute | at iteration |"
@@ -244,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="key=value for every run, e.g. time_limit=1800 (seconds), num_workers=0, device=cpu",
     )
     parser.add_argument("--target", action="append", type=float, default=[], help="a metric to time, e.g. 0.8")
+    parser.add_argument("--data_label", default="", help='names the data in the figure title, e.g. "real DRIVE"')
     parser.add_argument(
         "--collect_only", action="store_true", help="only redraw the report from the runs under --output_dir"
     )
@@ -256,12 +272,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         curves = {p.parent.parent.name: p for p in sorted(Path(args.output_dir, "runs").glob("*/train/training_curve.json"))}
         if not curves:
             parser.error(f"no training curves under {Path(args.output_dir, 'runs')}")
-        write_time_to_quality(read_curves(curves), args.output_dir, args.target)
+        write_time_to_quality(read_curves(curves), args.output_dir, args.target, args.data_label)
     else:
         if not args.dataset_dir:
             parser.error("--dataset_dir is required to train")
         bundle = find_bundle(args.dataset, args.bundle_dir)
         run_time_to_quality(
-            bundle, args.dataset_dir, args.output_dir, recipes, args.seeds, dict(args.override), args.target
+            bundle,
+            args.dataset_dir,
+            args.output_dir,
+            recipes,
+            args.seeds,
+            dict(args.override),
+            args.target,
+            data_label=args.data_label,
         )
     print((Path(args.output_dir) / "time_to_quality.md").read_text())
