@@ -117,3 +117,22 @@ def test_a_bundle_refuses_the_dataset_of_another_bundle(tmp_path):
         dataset_datalist("isic2017", tmp_path, "training", bundle="drive_jattn_segmentation")
     with pytest.raises(ValueError, match="unknown dataset 'stare'"):
         dataset_datalist("stare", tmp_path, "training", bundle="drive_jattn_segmentation")
+
+
+def test_train_val_uses_the_official_validation_split_or_holds_out_a_fraction(tmp_path, caplog):
+    from monai_jattn.data import write_isic2017_sample
+    from monai_jattn.datasets import dataset_datalist, dataset_train_val
+
+    with_val = write_isic2017_sample(tmp_path / "with", num_train=5, num_val=2, num_test=0, seed=0, image_size=(16, 16))
+    train = dataset_datalist("isic2017", with_val, "training")
+    got_train, got_val = dataset_train_val("isic2017", with_val, train, val_fraction=0.2, seed=0)
+    assert got_train == train and got_val == dataset_datalist("isic2017", with_val, "validation")
+
+    without = write_isic2017_sample(tmp_path / "without", num_train=5, num_val=0, num_test=0, seed=0, image_size=(16, 16))
+    train = dataset_datalist("isic2017", without, "training")
+    with caplog.at_level("WARNING", logger="monai_jattn.data"):
+        got_train, got_val = dataset_train_val("isic2017", without, train, val_fraction=0.4, seed=1)
+    assert len(got_val) == 2 and sorted(e["id"] for e in got_train + got_val) == sorted(e["id"] for e in train)
+    assert "no validation split" in caplog.text and "holding out 2 of its 5 training images" in caplog.text
+    assert dataset_train_val("isic2017", without, train, val_fraction=0.4, seed=1) == (got_train, got_val)
+    assert dataset_train_val("isic2017", without, [], 0.2) == ([], [])
