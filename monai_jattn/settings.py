@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 import torch
+from monai.utils import str2bool
 
 __all__ = [
     "SettingError",
@@ -87,7 +88,14 @@ def check_device(device: str | torch.device, name: str = "device") -> torch.devi
 
 
 def check_training_settings(
-    max_iterations: Any, val_interval: Any, batch_size: Any, device: Any, time_limit: Any = None
+    max_iterations: Any,
+    val_interval: Any,
+    batch_size: Any,
+    device: Any,
+    time_limit: Any = None,
+    learning_rate: Any = None,
+    weight_decay: Any = None,
+    switches: dict[str, Any] | None = None,
 ) -> None:
     """Check the training bundle's settings together; raise `SettingError` naming the first bad one.
 
@@ -97,10 +105,25 @@ def check_training_settings(
         batch_size: the bundle's ``batch_size`` (integer >= 1).
         device: the bundle's ``device``, which must exist on this machine.
         time_limit: the bundle's ``time_limit`` in seconds, None or a number > 0.
+        learning_rate: the bundle's ``learning_rate``, a number > 0 (None: not checked).
+        weight_decay: the bundle's ``weight_decay``, a number >= 0 (None: not checked).
+        switches: on/off settings by name, e.g. ``{"resume": "True"}``: each a boolean or a string that
+            ``monai.utils.str2bool`` reads (``true``/``false``, ``yes``/``no``, ``1``/``0``, any case).
     """
     check_positive_int(max_iterations, "max_iterations")
     check_positive_int(val_interval, "val_interval")
     check_positive_int(batch_size, "batch_size")
+    for name, value, minimum in (("learning_rate", learning_rate, 0.0), ("weight_decay", weight_decay, None)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 or value == minimum:
+            bound = "> 0" if minimum is not None else ">= 0"
+            raise SettingError(f"{name} must be a number {bound}, got {value!r}")
+    for name, value in (switches or {}).items():
+        try:
+            str2bool(value)
+        except (ValueError, TypeError):
+            raise SettingError(f"{name} must be True or False, got {value!r}") from None
     check_device(device)
     if time_limit is not None and (
         isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or time_limit <= 0

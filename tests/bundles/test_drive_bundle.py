@@ -307,6 +307,11 @@ def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
         ("val_interval", 0, "val_interval must be a positive integer, got 0"),
         ("batch_size", 0, "batch_size must be a positive integer, got 0"),
         ("device", "cuda", "device 'cuda': this machine has no usable CUDA GPU; use --device cpu"),
+        ("learning_rate", "abc", "learning_rate must be a number > 0, got 'abc'"),
+        ("learning_rate", 0, "learning_rate must be a number > 0, got 0"),
+        ("weight_decay", -1e-8, "weight_decay must be a number >= 0, got -1e-08"),
+        ("resume", "maybe", "resume must be True or False, got 'maybe'"),
+        ("load_pretrain", "sometimes", "load_pretrain must be True or False, got 'sometimes'"),
     ],
 )
 def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, setting, value, message):
