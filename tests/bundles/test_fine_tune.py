@@ -63,12 +63,12 @@ def test_training_starts_from_the_shipped_weights_and_keeps_them(shipped, capsys
     weights = bundle / "models" / "model.pt"
     md5 = _md5(weights)
     capsys.readouterr()
-    # learning rate 0: what the run ends with is what it started from (the bundle logs to stdout)
-    run_workflow([bundle / "configs" / "train.json"], **common, learning_rate=0.0, output_dir=str(tmp_path / "e1"))
+    # a negligible learning rate: what the run ends with is what it started from (the bundle logs to stdout)
+    run_workflow([bundle / "configs" / "train.json"], **common, learning_rate=1e-12, output_dir=str(tmp_path / "e1"))
     assert f"starting from the pretrained weights {weights}" in capsys.readouterr().out
     trained = load_checkpoint(bundle / "models" / "trained" / "latest.pt")["network"]
     for name, value in _conv_weights(load_checkpoint(weights)).items():
-        assert torch.equal(trained[name], value), name
+        torch.testing.assert_close(trained[name], value, rtol=0, atol=1e-9, msg=name)
     assert _md5(weights) == md5 and sorted(p.name for p in (bundle / "models").iterdir()) == ["model.pt", "trained"]
 
     # a second fresh run keeps the earlier protection of its own checkpoints
@@ -81,14 +81,14 @@ def test_training_starts_from_the_shipped_weights_and_keeps_them(shipped, capsys
     run_workflow(
         [bundle / "configs" / "train.json"],
         **common,
-        learning_rate=0.0,
+        learning_rate=1e-12,
         load_pretrain=False,
         overwrite=True,
         output_dir=str(tmp_path / "e3"),
     )
     scratch = load_checkpoint(bundle / "models" / "trained" / "latest.pt")["network"]
     shipped_convs = _conv_weights(load_checkpoint(weights))
-    assert not all(torch.equal(scratch[k], v) for k, v in shipped_convs.items())
+    assert not all(torch.allclose(scratch[k], v, rtol=0, atol=1e-3) for k, v in shipped_convs.items())
     assert _md5(weights) == md5
     assert len(list((bundle / "models" / "trained").glob("replaced-*"))) == 1
 
