@@ -171,7 +171,9 @@ def _source(data: Mapping) -> str:
 
 
 def _write_png(array: np.ndarray, path: str) -> None:
-    """Write a channel-first array in [0, 1] (MONAI's PIL orientation) as an 8-bit PNG, atomically."""
-    writer = PILWriter(output_dtype=np.uint8, scale=None)
-    writer.set_data_array(np.round(np.clip(array, 0.0, 1.0) * 255.0), channel_dim=0)
-    write_atomic(path, lambda tmp: writer.write(tmp))
+    """Write a channel-first array in [0, 1] (MONAI's PIL orientation) as an 8-bit PNG, atomically: 1 channel
+    gives a grey PNG, 3 an RGB one, at any size (``PILWriter.set_data_array`` would squeeze a 1-pixel side)."""
+    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0)
+    pixels = pixels[0] if pixels.shape[0] == 1 else np.moveaxis(pixels, 0, -1)
+    png = PILWriter.create_backend_obj(pixels, dtype=np.uint8, scale=None, reverse_indexing=True)
+    write_atomic(path, lambda tmp: png.save(tmp, format="PNG"))

@@ -88,3 +88,22 @@ def test_shape_mismatch_is_a_clear_error(tmp_path, loaded):
     with pytest.raises(ValueError, match="case_01.png.*do not match the original"):
         SaveSegmentationPNGd(tmp_path)(data)
     assert not list(tmp_path.glob("case_01_*"))
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (1, 20), (20, 1)])
+def test_images_one_pixel_wide_or_high_are_written(tmp_path, height, width):
+    """MONAI's PILWriter squeezes size-1 sides away (an IndexError on a 1x1 image); these stay images."""
+    rgb = np.zeros((height, width, 3), dtype=np.uint8)
+    rgb[0, 0] = (250, 0, 0)
+    Image.fromarray(rgb).save(tmp_path / "tiny.png")
+    data = LoadImaged("image", reader="PILReader", ensure_channel_first=True)({"image": str(tmp_path / "tiny.png")})
+    pred = torch.zeros_like(data["image"][:1])
+    pred[0, 0, 0] = 1
+    data.update(id="tiny", pred=pred, prob=0.6 * pred)
+    SaveSegmentationPNGd(tmp_path / "out")(data)
+    mask, prob, overlay = (read(tmp_path / "out" / f"tiny_{s}.png") for s in ("mask", "prob", "overlay"))
+    expected = np.zeros((height, width), dtype=np.uint8)
+    expected[0, 0] = 255
+    np.testing.assert_array_equal(mask, expected)
+    np.testing.assert_array_equal(prob, np.where(expected > 0, round(0.6 * 255), 0))
+    assert overlay.shape == (height, width, 3)
