@@ -210,6 +210,9 @@ def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreada
     names = ("eye.tif", "eye_mask.tif", "scan_segmentation.tif", "x_superpixels.tif", "21_manual2.tif")
     for name in names:  # the official layouts' names mean nothing in a plain folder
         (images / name).write_bytes(Path(source).read_bytes())
+    tiny = {"dot.png": (1, 1), "line.png": (1, 20), "column.png": (20, 1)}  # segmented at their size
+    for name, size in tiny.items():
+        Image.fromarray(np.full((*size, 3), 90, dtype=np.uint8)).save(images / name)
     (images / "broken.png").write_bytes(b"not a png")
     (images / "cut.tif").write_bytes(Path(source).read_bytes()[:300])
     out = tmp_path / "out"
@@ -219,11 +222,17 @@ def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreada
         expect_failure=True,
     )
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{Path(n).stem}_{s}.png" for n in names for s in ("prob", "mask", "overlay")
+        f"{Path(n).stem}_{s}.png" for n in (*names, *tiny) for s in ("prob", "mask", "overlay")
     )
-    assert "2 problem(s) in the datalist: these files were skipped, the other 5 processed" in result.stderr
+    for name, size in tiny.items():
+        assert read_png(out / f"{Path(name).stem}_mask.png").shape == size
+    problems = "2 problem(s) in the datalist: these files were skipped, the other 8 processed"
+    assert problems in result.stderr
     assert f"{images / 'broken.png'}: cannot read the image" in result.stderr
     assert f"{images / 'cut.tif'}: cannot read the image" in result.stderr
+    # the project's message, not MONAI's wrapping RuntimeError, is what the user reads last
+    last_lines = result.stderr.rstrip().splitlines()[-3:]
+    assert last_lines[0] == f"DatasetError: {problems}:" and "cut.tif" in result.stderr.rstrip().splitlines()[-1]
 
 
 def test_image_zoom_evaluates_at_the_original_size_against_the_unresampled_labels(dataset, trained, tmp_path):
