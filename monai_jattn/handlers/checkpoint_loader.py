@@ -46,7 +46,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
     except PermissionError:
         problem = "cannot be read: permission denied"
     except Exception as e:  # PyTorch raises many types for files that are not complete checkpoints
-        if isinstance(e, pickle.UnpicklingError) and "Unsupported global" in str(e):
+        if isinstance(e, pickle.UnpicklingError) and "unsupported global" in str(e).lower():
             problem = (
                 "unsafe: it holds Python objects other than tensors and plain values, which are never loaded "
                 "(they could run code); save the model's state_dict() instead"

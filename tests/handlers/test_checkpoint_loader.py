@@ -1,5 +1,6 @@
 """CheckpointLoader / load_checkpoint: a checkpoint that cannot be used is named, with the cause in words."""
 
+import os
 import pickle
 
 import pytest
@@ -11,6 +12,13 @@ from monai_jattn.handlers import CheckpointError, CheckpointLoader, load_checkpo
 
 class Unsafe:
     """Not a tensor or plain value: PyTorch's safe loader refuses it."""
+
+
+class Malicious:
+    """Unpickling it would run a command (the global ``os.system``): PyTorch's safe loader blocks it."""
+
+    def __reduce__(self):
+        return (os.system, ("echo this must never run",))
 
 
 def load_into_network(path, net):
@@ -31,6 +39,8 @@ def write_case(path, case):
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     elif case == "unsafe":
         torch.save({"model": Unsafe()}, path)
+    elif case == "malicious":
+        torch.save({"model": Malicious()}, path)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +52,7 @@ def write_case(path, case):
         ("pickle", "corrupt: not a PyTorch checkpoint"),
         ("truncated", "truncated or damaged"),
         ("unsafe", "unsafe"),
+        ("malicious", "unsafe"),
     ],
 )
 def test_unusable_checkpoint_is_named_with_its_cause(tmp_path, case, cause):
