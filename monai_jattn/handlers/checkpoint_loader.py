@@ -75,8 +75,12 @@ class CheckpointLoader(_MonaiCheckpointLoader):
     """
 
     def __call__(self, engine: Engine) -> None:
-        """Check the file, then load it into ``load_dict`` as MONAI's loader does."""
-        load_checkpoint(self.load_path, self.map_location)
+        """Check the file (and that a saved engine fits this run's length), then load it into ``load_dict`` as
+        MONAI's loader does."""
+        checkpoint = load_checkpoint(self.load_path, self.map_location)
+        for name, target in self.load_dict.items():
+            if isinstance(target, Engine) and isinstance(checkpoint, dict) and isinstance(checkpoint.get(name), dict):
+                _check_engine_fits(checkpoint[name], target, f"{self.load_path}")
         try:
             super().__call__(engine)
         except (RuntimeError, KeyError) as e:  # weights of other names or shapes than the network's
@@ -84,6 +88,26 @@ class CheckpointLoader(_MonaiCheckpointLoader):
                 f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
                 f"other network settings?): {e}"
             ) from None
+
+
+def _check_engine_fits(saved: dict, engine: Engine, path: str) -> None:
+    """A resumed run continues the saved one: same iterations per epoch (the bundles' ``val_interval``) and an
+    end (``max_epochs`` x ``epoch_length``, the bundles' ``max_iterations`` rounded up) not before the saved
+    iteration; Ignite's own refusal names neither the file nor the setting."""
+    saved_length, length = saved.get("epoch_length"), engine.state.epoch_length
+    if saved_length is not None and length is not None and saved_length != length:
+        raise CheckpointError(
+            f"{path}: the run was saved with {saved_length} iterations per epoch (--val_interval {saved_length}), "
+            f"this run has {length}: resume it with --val_interval {saved_length}"
+        )
+    iteration, end = saved.get("iteration"), None
+    if length is not None and engine.state.max_epochs is not None:
+        end = engine.state.max_epochs * length
+    if iteration is not None and end is not None and iteration > end:
+        raise CheckpointError(
+            f"{path}: the run was saved at iteration {iteration}, after this run's end ({end} iterations): resume it "
+            f"with --max_iterations {iteration} or more"
+        )
 
 
 def load_pretrained(

@@ -140,3 +140,27 @@ def test_load_pretrained_trains_from_scratch_with_other_network_settings_or_no_f
     path.write_bytes(b"")
     with pytest.raises(CheckpointError, match="empty"):
         load_pretrained(net, path)
+
+
+def _resume(path, epoch_length, max_epochs):
+    trainer = Engine(lambda engine, batch: None)
+    CheckpointLoader(load_path=str(path), load_dict={"trainer": trainer}).attach(trainer)
+    trainer.run(range(epoch_length), max_epochs=max_epochs, epoch_length=epoch_length)
+    return trainer
+
+
+@pytest.mark.parametrize(
+    "epoch_length, max_epochs, message",
+    [
+        (3, 4, r"saved with 2 iterations per epoch \(--val_interval 2\), this run has 3: resume it with --val_interval 2"),
+        (2, 2, r"saved at iteration 6, after this run's end \(4 iterations\): resume it with --max_iterations 6 or more"),
+    ],
+)
+def test_resumed_engine_of_another_length_names_the_setting(tmp_path, epoch_length, max_epochs, message):
+    path = tmp_path / "latest.pt"
+    saved = Engine(lambda engine, batch: None)
+    saved.run(range(2), max_epochs=3, epoch_length=2)
+    torch.save({"trainer": saved.state_dict()}, path)
+    with pytest.raises(CheckpointError, match=f"{path}: the run was {message}"):
+        _resume(path, epoch_length, max_epochs)
+    assert _resume(path, 2, 4).state.iteration == 8  # the same val_interval and a later end continue the run
