@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -141,6 +143,40 @@ def test_input_with_the_wrong_number_of_channels_is_named(small_net_kwargs):
         net(torch.rand(1, 3, 16, 16))
     with pytest.raises(ValueError, match=r"got \[3, 16, 16\]"):
         net(torch.rand(3, 16, 16))  # no batch dimension
+
+
+def test_input_of_another_dtype_is_named(small_net_kwargs):
+    net = DenseUNet(**small_net_kwargs)
+    with pytest.raises(TypeError, match="input is torch.float64 but its weights are torch.float32"):
+        net(torch.rand(1, 3, 16, 16, dtype=torch.float64))
+    with pytest.raises(TypeError, match="input is torch.uint8 but its weights are torch.float32"):
+        net(torch.randint(0, 255, (1, 3, 16, 16), dtype=torch.uint8))
+    assert net.double()(torch.rand(1, 3, 16, 16, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_training_batch_of_one_with_a_single_bottleneck_value_is_named(small_net_kwargs):
+    net = DenseUNet(spatial_dims=3, in_channels=1, **small_net_kwargs).train()
+    with pytest.raises(ValueError, match=r"batch of 1 input of spatial size \[4, 3, 2\] leaves 1 value per channel"):
+        net(torch.rand(1, 1, 4, 3, 2))
+    assert net(torch.rand(2, 1, 4, 3, 2)).shape == (2, 2, 4, 3, 2)  # two values per channel train
+    assert net(torch.rand(1, 1, 5, 3, 2)).shape == (1, 2, 5, 3, 2)  # padded to 8: a 2x1x1 bottleneck
+    assert net.eval()(torch.rand(1, 1, 4, 3, 2)).shape == (1, 2, 4, 3, 2)  # inference uses running statistics
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile needs a C compiler")
+def test_torch_compile_on_cpu_matches_eager(small_net_kwargs):
+    """Inductor on CPU once stopped in replication_pad2d_backward (issue 18 U12); forward and gradients agree."""
+    net = DenseUNet(attention="ja", **small_net_kwargs)
+    x = torch.rand(2, 3, 14, 11)
+    eager = net(x)
+    eager.square().mean().backward()
+    expected = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    compiled = torch.compile(net)(x)
+    compiled.square().mean().backward()
+    torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-5)
+    for p, grad in zip(net.parameters(), expected):
+        torch.testing.assert_close(p.grad, grad, rtol=1e-3, atol=1e-5)
 
 
 @pytest.mark.parametrize("net_type", [DenseUNetSA, DenseUNetPWA, DenseUNetJA])

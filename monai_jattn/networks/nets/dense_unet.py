@@ -7,7 +7,6 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from monai.networks.layers.factories import Conv
 from monai.networks.nets.basic_unet import UpCat
 
@@ -179,11 +178,16 @@ class DenseUNet(nn.Module):
             skip_channels.append(channels)
 
         # deepest decoder block first, so that forward can pop the skips in order
+        # is_pad=False: forward pads the input to a multiple of size_divisor, so every upsampled map already has
+        # its skip's size (UpCat's own no-op replicate pad would keep a replication_pad backward in the graph)
         self.decoder = nn.ModuleList()
         for level in range(num_levels - 2, -1, -1):
             features = decoder_features[level]
             self.decoder.append(
-                UpCat(spatial_dims, channels, skip_channels[level], features, act, norm, False, dropout, upsample)
+                UpCat(
+                    spatial_dims, channels, skip_channels[level], features, act, norm, False, dropout, upsample,
+                    is_pad=False,
+                )
             )
             channels = features
         self.head = Conv[Conv.CONV, spatial_dims](channels, out_channels, kernel_size=1)
@@ -227,7 +231,9 @@ class DenseUNet(nn.Module):
             logits of shape ``(B, out_channels, *spatial)``.
 
         Raises:
-            ValueError: ``x`` has another number of dimensions or channels.
+            ValueError: ``x`` has another number of dimensions or channels, or (training) a batch of 1 whose
+                bottleneck is a single value per channel.
+            TypeError: ``x`` is not floating point, or float64 against other weights (or the reverse).
         """
         if x.dim() != self.spatial_dims + 2 or x.shape[1] != self.in_channels:
             raise ValueError(
@@ -235,11 +241,27 @@ class DenseUNet(nn.Module):
                     self.in_channels, self.spatial_dims, list(x.shape)
                 )
             )
+        if not x.is_floating_point() or (x.dtype == torch.float64) != (self.stem.weight.dtype == torch.float64):
+            raise TypeError(
+                "DenseUNet input is {} but its weights are {}: convert the input (e.g. x.float()) or the network "
+                "(e.g. net.double()).".format(x.dtype, self.stem.weight.dtype)
+            )
         spatial = x.shape[2:]
-        padding: list[int] = []
-        for i in range(len(spatial) - 1, -1, -1):  # F.pad wants the last dimension first
-            padding += [0, (self.size_divisor - spatial[i] % self.size_divisor) % self.size_divisor]
-        x = F.pad(x, padding, mode="replicate")  # unconditional (a no-op for zeros): exported graphs keep any size
+        bottleneck_values = x.shape[0]
+        for i in range(len(spatial)):
+            # replicate-pad the far end up to a multiple of size_divisor by repeating the last row: an index
+            # (not F.pad(mode="replicate"), whose backward torch.compile's CPU inductor cannot lower); applied
+            # unconditionally (an identity index when nothing is missing), so exported graphs keep any size
+            size = spatial[i]
+            padded = size + (self.size_divisor - size % self.size_divisor) % self.size_divisor
+            x = x.index_select(i + 2, torch.arange(padded, device=x.device).clamp(max=size - 1))
+            bottleneck_values *= padded // self.size_divisor
+        if self.training and bottleneck_values == 1:
+            raise ValueError(
+                "DenseUNet: a training batch of 1 input of spatial size {} leaves 1 value per channel at the "
+                "bottleneck, where normalisation cannot train: use a batch of 2 or more, or inputs larger than {} "
+                "in some dimension.".format(list(spatial), self.size_divisor)
+            )
 
         x = self.stem(x)
         skips: list[torch.Tensor] = []
