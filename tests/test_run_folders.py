@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +155,27 @@ def test_inference_outputs_never_land_among_the_inputs(tmp_path):
     assert not (images / "predictions").exists()
     assert check_inference_folders(images, tmp_path / "out").is_dir()  # beside the images: fine
     assert check_inference_folders(images / "sub", tmp_path / "images_out").is_dir()
+
+
+def test_lock_of_a_reused_pid_is_stale_and_another_hosts_lock_is_respected(tmp_path):
+    """The lock records the holder's start time: a live process of the same PID but another start time is not
+    the holder (the PID was reused). A lock from another host cannot be checked here, so it is respected."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = RunLock(tmp_path, "ckpt_dir")
+        host = os.uname().nodename
+        started = (Path(f"/proc/{holder.pid}/stat").read_text().rsplit(")", 1)[1].split())[19]
+        lock.path.write_text(json.dumps({"pid": holder.pid, "host": host, "start": started}))
+        with pytest.raises(RunLockError, match=f"PID {holder.pid} on {host}"):
+            lock.acquire()
+        lock.path.write_text(json.dumps({"pid": holder.pid, "host": host, "start": str(int(started) - 1)}))
+        with lock:  # the same PID, started at another time: a reused PID, the lock is stale
+            assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    finally:
+        holder.kill()
+        holder.wait()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.path.write_text(json.dumps({"pid": int(dead.stdout), "host": "another-host", "start": "1"}))
+    with pytest.raises(RunLockError, match=f"PID {int(dead.stdout)} on another-host"):
+        lock.acquire()
+    assert json.loads(lock.path.read_text())["host"] == "another-host"  # left for its holder
