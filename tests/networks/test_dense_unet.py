@@ -145,6 +145,16 @@ def test_input_with_the_wrong_number_of_channels_is_named(small_net_kwargs):
         net(torch.rand(3, 16, 16))  # no batch dimension
 
 
+@pytest.mark.parametrize("attention", ["pwa", "ja"])
+def test_pwa_hidden_channels_reach_every_point_wise_attention(attention, small_net_kwargs):
+    net = DenseUNet(attention=attention, **{**small_net_kwargs, "pwa_hidden_channels": 5})
+    blocks = [m for m in net.modules() if isinstance(m, PointWiseAttention)]
+    assert blocks
+    for block in blocks:
+        first, second = [m for m in block.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert first.out_channels == second.in_channels == 5 and second.out_channels == 1
+
+
 def test_input_of_another_dtype_is_named(small_net_kwargs):
     net = DenseUNet(**small_net_kwargs)
     with pytest.raises(TypeError, match="input is torch.float64 but its weights are torch.float32"):

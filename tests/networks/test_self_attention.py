@@ -5,7 +5,7 @@ import torch
 from attention_reference import reference_self_attention
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from monai_jattn.networks import SelfAttention
+from monai_jattn.networks import DenseUNet, SelfAttention
 
 
 @pytest.mark.parametrize("qk_norm", [True, False])
@@ -44,6 +44,24 @@ def test_defaults_and_zero_initial_scale():
     assert torch.count_nonzero(out) == 0
     out.sum().backward()
     assert sa.gamma.grad is not None and sa.gamma.grad.abs() > 0
+
+
+@pytest.mark.parametrize("where", ["SelfAttention", "DenseUNet"])
+def test_queries_and_keys_are_layer_normalised_by_default(where):
+    """The default (``qk_norm=True``, also DenseUNet's ``sa_qk_norm``): scaling the query and key projections
+    by 8 leaves the output unchanged; without the normalisation the attention would sharpen."""
+    if where == "SelfAttention":
+        sa = SelfAttention(spatial_dims=2, in_channels=12, init_scale=1.0)
+    else:
+        net = DenseUNet(attention="sa", init_features=8, growth_rate=4, block_layers=(1, 1, 2), decoder_features=(8, 8))
+        (sa,) = [m for m in net.modules() if isinstance(m, SelfAttention)]
+        torch.nn.init.ones_(sa.gamma)
+    x = torch.randn(1, sa.qkv.in_features, 5, 6)
+    before = sa(x)
+    with torch.no_grad():
+        sa.qkv.weight[: 2 * sa.inter_channels] *= 8
+        sa.qkv.bias[: 2 * sa.inter_channels] *= 8
+    torch.testing.assert_close(sa(x), before, rtol=1e-4, atol=1e-5)
 
 
 def test_invalid_arguments():

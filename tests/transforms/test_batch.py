@@ -105,6 +105,9 @@ def test_scale_intensity_and_noise():
     per_sample_std = noisy.flatten(1).std(1)
     assert torch.all(per_sample_std > 0) and torch.all(per_sample_std < 0.06)
     assert len(set(per_sample_std.round(decimals=4).tolist())) == 5  # each sample its own std
+    fields = (noisy / per_sample_std.view(-1, 1, 1, 1)).flatten(1)
+    correlation = torch.corrcoef(fields)[~torch.eye(5, dtype=torch.bool)]
+    assert correlation.abs().max() < 0.5  # and its own noise field, not one field for the whole batch
     unchanged = RandGaussianNoiseBatchd("image", prob=0.0, std=0.05)(data)
     assert torch.equal(unchanged["image"], data["image"])
 
