@@ -36,7 +36,14 @@ from monai_jattn.experiments.measure import synchronize, time_call
 from monai_jattn.networks.names import MODEL_VARIANTS
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 
-__all__ = ["END_TO_END_MODELS", "main", "measure_end_to_end"]
+__all__ = [
+    "END_TO_END_MODELS",
+    "bundle_training_workflow",
+    "main",
+    "measure_end_to_end",
+    "speed_row",
+    "steady_iteration_seconds",
+]
 
 END_TO_END_MODELS: dict[str, dict[str, Any]] = {
     **{MODEL_VARIANTS[name].label: MODEL_VARIANTS[name].network_overrides() for name in ("ja9", "dense_unet")},
@@ -113,6 +120,48 @@ def _data_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
     return _median_seconds(draw, device, repeats)
 
 
+def steady_iteration_seconds(starts: Sequence[float], warmup: int) -> float:
+    """Median seconds from one iteration's start to the next, leaving out the first ``warmup`` iterations.
+
+    Args:
+        starts: the start times of iterations 1, 2, ... (the last one only ends the one before).
+        warmup: iterations left out (caching, cuDNN autotuning, compilation).
+    """
+    durations = [b - a for a, b in zip(starts[warmup:-1], starts[warmup + 1 :])]
+    if not durations:
+        raise ValueError(f"{len(starts)} start times leave no iteration after {warmup} warm-up iterations.")
+    return statistics.median(durations)
+
+
+def bundle_training_workflow(
+    bundle_dir: Path,
+    dataset_dir: str,
+    model: str,
+    device: str,
+    overrides: dict[str, Any],
+    scratch: str,
+    legacy: bool = False,
+) -> ConfigWorkflow:
+    """The DRIVE bundle's training workflow for ``model``, initialised, without validation or an end, writing
+    its checkpoints and logs under ``scratch``."""
+    settings = {
+        "dataset_dir": dataset_dir,
+        "device": device,
+        "bundle_root": str(bundle_dir),
+        "ckpt_dir": f"{scratch}/models",
+        "output_dir": f"{scratch}/eval",
+        "max_iterations": 10**9,
+        "val_interval": 10**9,
+        "train#validate_on_early_stop": None,
+        **END_TO_END_MODELS[model],
+        **(_LEGACY_DATA if legacy else {}),
+        **overrides,
+    }
+    workflow = ConfigWorkflow(config_file=str(bundle_dir / "configs" / "train.json"), workflow_type="train", **settings)
+    workflow.initialize()
+    return workflow
+
+
 def measure_end_to_end(
     bundle_dir: Path,
     dataset_dir: str,
@@ -144,23 +193,7 @@ def measure_end_to_end(
         raise ValueError(f"iterations ({iterations}) must exceed warmup + 1 ({warmup + 1}).")
     starts: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
-        settings = {
-            "dataset_dir": dataset_dir,
-            "device": device,
-            "bundle_root": str(bundle_dir),
-            "ckpt_dir": f"{scratch}/models",
-            "output_dir": f"{scratch}/eval",
-            "max_iterations": 10**9,
-            "val_interval": 10**9,
-            "train#validate_on_early_stop": None,
-            **END_TO_END_MODELS[model],
-            **(_LEGACY_DATA if legacy else {}),
-            **overrides,
-        }
-        workflow = ConfigWorkflow(
-            config_file=str(bundle_dir / "configs" / "train.json"), workflow_type="train", **settings
-        )
-        workflow.initialize()
+        workflow = bundle_training_workflow(bundle_dir, dataset_dir, model, device, overrides, scratch, legacy)
         trainer = workflow.parser.get_parsed_content("train#trainer")
         torch_device = torch.device(workflow.parser.get_parsed_content("device"))
 
@@ -174,20 +207,26 @@ def measure_end_to_end(
         repeats = max(5, min(20, iterations // 4))
         step_before = _bare_step_seconds(workflow, repeats)
         workflow.run()
-        durations = [b - a for a, b in zip(starts[warmup:iterations], starts[warmup + 1 : iterations + 1])]
-        seconds = statistics.median(durations)
+        seconds = steady_iteration_seconds(starts[: iterations + 1], warmup)
         step = (step_before + _bare_step_seconds(workflow, repeats)) / 2
         data = _data_seconds(workflow, repeats=20)
         workflow.finalize()
+    return speed_row(model, legacy, str(torch_device), seconds, step, data, overrides)
+
+
+def speed_row(
+    model: str, legacy: bool, device: str, iteration: float, step: float, data: float, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """One row of the table from seconds per iteration (end to end), per bare step and per batch of data."""
     return {
         "model": model,
         "data_path": "legacy per-item pipeline" if legacy else "CachedPatchLoader",
-        "device": str(torch_device),
-        "it_per_s": three_digits(1.0 / seconds),  # from the median iteration time
-        "iteration_ms": three_digits(1000 * seconds),
+        "device": device,
+        "it_per_s": three_digits(1.0 / iteration),  # from the median iteration time
+        "iteration_ms": three_digits(1000 * iteration),
         "step_ms": three_digits(1000 * step),
         "data_ms": three_digits(1000 * data),
-        "ratio": three_digits(seconds / step),
+        "ratio": three_digits(iteration / step),
         "settings": {key: overrides[key] for key in sorted(overrides)},
     }
 
