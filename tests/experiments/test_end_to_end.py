@@ -69,7 +69,8 @@ def test_speed_row_rates_and_ratio():
 def test_bare_step_trains_the_network(drive_sample, tmp_path):
     """The bare step is a whole training step: every parameter gets a gradient and the weights move."""
     settings = {"num_workers": 0, "patch_size": [32, 32]}
-    workflow = bundle_training_workflow(find_bundle("drive"), str(drive_sample), "BasicUNet", "cpu", settings, str(tmp_path))
+    bundle = find_bundle("drive")
+    workflow = bundle_training_workflow(bundle, str(drive_sample), "BasicUNet", "cpu", settings, str(tmp_path))
     network = workflow.parser.get_parsed_content("network")
     before = [p.detach().clone() for p in network.parameters()]
     assert _bare_step_seconds(workflow, repeats=1) > 0

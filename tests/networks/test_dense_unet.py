@@ -173,7 +173,7 @@ def test_training_batch_of_one_with_a_single_bottleneck_value_is_named(small_net
     assert net.eval()(torch.rand(1, 1, 4, 3, 2)).shape == (1, 2, 4, 3, 2)  # inference uses running statistics
 
 
-@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None, reason="torch.compile needs a C compiler")
+@pytest.mark.skipif(not (shutil.which("cc") or shutil.which("gcc")), reason="torch.compile needs a C compiler")
 def test_torch_compile_on_cpu_matches_eager(small_net_kwargs):
     """Inductor on CPU once stopped in replication_pad2d_backward (issue 18 U12); forward and gradients agree."""
     net = DenseUNet(attention="ja", **small_net_kwargs)
