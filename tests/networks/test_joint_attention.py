@@ -2,25 +2,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from attention_reference import reference_joint_attention
 
 from monai_jattn.networks import JA_VARIANTS, JointAttention, ja_variant_number
-
-
-def expected_output(ja: JointAttention, x: torch.Tensor) -> torch.Tensor:
-    """The documented equation of each structure, from the module's own P and S."""
-    p, s = ja.pwa, ja.sa
-    equations = {
-        1: lambda: p(x) + s(x),
-        2: lambda: x + p(x) + s(x),
-        3: lambda: ja.fuse(torch.cat([x + p(x), x + s(x)], dim=1)),
-        4: lambda: p(s(x)),
-        5: lambda: x + p(s(x)),
-        6: lambda: (x + s(x)) + p(x + s(x)),
-        7: lambda: s(p(x)),
-        8: lambda: x + s(p(x)),
-        9: lambda: (x + p(x)) + s(x + p(x)),
-    }
-    return equations[ja.variant]()
 
 
 @pytest.mark.parametrize("variant", range(1, 10))
@@ -29,8 +13,8 @@ def test_each_variant_computes_its_equation(variant, shape):
     ja = JointAttention(spatial_dims=len(shape) - 2, in_channels=8, variant=variant, hidden_channels=8, init_scale=0.6)
     x = torch.randn(shape)
     out = ja(x)
-    assert out.shape == x.shape
-    torch.testing.assert_close(out, expected_output(ja, x))
+    assert out.shape == x.shape  # against a float64 reimplementation of P, S and the equation (not ja's parts)
+    torch.testing.assert_close(out.double(), reference_joint_attention(ja, x), rtol=1e-4, atol=1e-5)
 
 
 def test_variants_differ():
