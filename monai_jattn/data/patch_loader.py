@@ -176,13 +176,16 @@ class CachedPatchLoader(Randomizable):
             tensors[key] = value.detach().contiguous()
         shapes = {key: tuple(t.shape[1:]) for key, t in tensors.items()}
         if len(set(shapes.values())) != 1:
-            raise ValueError(f"Training item {index} has keys of different spatial shapes: {shapes}.")
+            raise ValueError(
+                f"Training item {index} ({_files(item, wanted)}) has keys of different spatial shapes: {shapes}."
+            )
         shape = next(iter(shapes.values()))
         if self.spatial_size is not None and (
             len(self.spatial_size) != len(shape) or any(s > n for s, n in zip(self.spatial_size, shape))
         ):
             raise ValueError(
-                f"Training item {index} of spatial shape {shape} is smaller than the patch {self.spatial_size}."
+                f"Training item {index} ({_files(item, wanted)}) of spatial shape {shape} is smaller than the patch "
+                f"{self.spatial_size} (after preprocessing): remove the image or choose a smaller --patch_size."
             )
         return tensors
 
@@ -209,3 +212,9 @@ class CachedPatchLoader(Randomizable):
             f"GPU memory ({free / 2**20:.0f} MiB); it stays on the CPU and each batch is copied to {self.device}."
         )
         return torch.device("cpu")
+
+
+def _files(item: Mapping[Hashable, object], keys: Sequence[str]) -> str:
+    """The files an item's ``keys`` were loaded from (MONAI's ``filename_or_obj``), for error messages."""
+    names = [str(getattr(item[key], "meta", {}).get("filename_or_obj", "")) for key in keys]
+    return ", ".join(name for name in dict.fromkeys(names) if name) or "no file name recorded"

@@ -95,6 +95,10 @@ def test_data_is_read_only_when_iterating():
 def test_clear_errors():
     with pytest.raises(ValueError, match="smaller than the patch"):
         next(iter(CachedPatchLoader(items(), "image", batch_size=2, spatial_size=(32, 8))))
+    tiny = MetaTensor(torch.zeros(1, 1, 1), meta={"filename_or_obj": "/data/training/images/22_training.tif"})
+    named = r"Training item 0 \(/data/training/images/22_training.tif\) of spatial shape \(1, 1\) is smaller"
+    with pytest.raises(ValueError, match=named):
+        next(iter(CachedPatchLoader([{"image": tiny}], "image", batch_size=1, spatial_size=(4, 4))))
     with pytest.raises(KeyError, match="mask"):
         next(iter(CachedPatchLoader([{"image": torch.zeros(1, 8, 8)}], "image", 1, (4, 4), centre_key="mask")))
     with pytest.raises(ValueError, match="no training items"):
