@@ -15,16 +15,25 @@ from types import TracebackType
 __all__ = ["root_cause", "show_cause_last"]
 
 
-def root_cause(error: BaseException) -> BaseException:
-    """The innermost exception of ``error``'s chain: the explicit cause (``raise ... from``) where there is
-    one, else the exception being handled when it was raised (unless suppressed with ``from None``)."""
-    seen = {id(error)}
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and the exceptions inside it, outermost first: the explicit cause (``raise ... from``) where
+    there is one, else the exception being handled when it was raised (unless suppressed with ``from None``)."""
+    chain = [error]
     while True:
         inner = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
-        if inner is None or id(inner) in seen:
-            return error
-        seen.add(id(inner))
+        if inner is None or any(inner is seen for seen in chain):
+            return chain
+        chain.append(inner)
         error = inner
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """What a user should read of ``error``: the innermost of its chain that this project raised (its message
+    names the file or setting, while the exceptions inside it are a library's own details), else the
+    innermost exception of the chain."""
+    chain = _chain(error)
+    ours = [e for e in chain if type(e).__module__.split(".")[0] == "monai_jattn"]
+    return (ours or chain)[-1]
 
 
 def _print_with_cause_last(
@@ -38,9 +47,9 @@ def _print_with_cause_last(
 
 
 def show_cause_last() -> None:
-    """Make an uncaught exception end with its root cause: the interpreter prints the whole traceback as
-    usual, then, when the exception wraps another, ``The cause of the error above:`` and the innermost
-    exception with its message. Only the interpreter's default hook is replaced (never a hook another tool
+    """Make an uncaught exception end with its cause: the interpreter prints the whole traceback as usual,
+    then, when the exception wraps another, ``The cause of the error above:`` and the `root_cause` with its
+    message. Only the interpreter's default hook is replaced (never a hook another tool
     installed); calling it again changes nothing."""
     if sys.excepthook is sys.__excepthook__:
         sys.excepthook = _print_with_cause_last

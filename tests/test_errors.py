@@ -3,6 +3,7 @@
 import sys
 
 from monai_jattn import errors
+from monai_jattn.data import DatasetError
 
 
 def _wrapped() -> RuntimeError:
@@ -36,6 +37,19 @@ def test_root_cause_follows_causes_and_contexts_but_not_suppressed_ones():
         assert errors.root_cause(error) is error
     lone = ValueError("alone")
     assert errors.root_cause(lone) is lone
+
+
+def test_root_cause_is_the_projects_message_not_the_library_detail_inside_it():
+    try:
+        try:
+            try:
+                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+            except EOFError as error:
+                raise DatasetError("/data/imagesTr/a.nii.gz: cannot read the file") from error
+        except DatasetError as error:
+            raise RuntimeError("applying transform") from error
+    except RuntimeError as error:
+        assert str(errors.root_cause(error)) == "/data/imagesTr/a.nii.gz: cannot read the file"
 
 
 def test_hook_prints_the_traceback_then_the_cause_last(monkeypatch, capsys):

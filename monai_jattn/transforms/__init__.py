@@ -17,6 +17,7 @@ from .batch import (
 )
 from .intensity import DRIVEPreprocess, DRIVEPreprocessd
 from .io import LoadImage2Dd
+from .load import LoadImageNamingFilesd
 from .postprocess import MaskedPixelsd, SaveSegmentationPNGd
 
 _MOVED = {
@@ -31,6 +32,7 @@ __all__ = [
     "DRIVEPreprocess",
     "DRIVEPreprocessd",
     "LoadImage2Dd",
+    "LoadImageNamingFilesd",
     "MaskedPixelsd",
     "RandAdjustContrastBatchd",
     "RandFlipBatchd",
