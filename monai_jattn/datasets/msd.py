@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import nibabel as nib
+from nibabel.affines import voxel_sizes
 import numpy as np
 from monai.data import load_decathlon_datalist
 
@@ -175,12 +176,43 @@ def _load_header(path: str, what: str) -> nib.spatialimages.SpatialImage:
         raise DatasetError(f"{path}: not a readable NIfTI {what} ({type(e).__name__}: {e})") from None
 
 
-def _check_entry(entry: dict, spatial_dims: int, label_values: set[int], check_values: bool) -> str | None:
+def _geometry_problem(image: nib.spatialimages.SpatialImage, label: nib.spatialimages.SpatialImage) -> str | None:
+    """How a label's voxel grid differs from its image's (orientation, spacing, origin), or None.
+
+    The network sees both resampled by their own affines, so a label of another orientation would be
+    trained as a mirror image and one of another spacing would not line up with its image."""
+    a, b = np.asarray(image.affine, dtype=float), np.asarray(label.affine, dtype=float)
+    if nib.aff2axcodes(a) != nib.aff2axcodes(b):
+        return (
+            f"label orientation {''.join(nib.aff2axcodes(b))} differs from its image's "
+            f"{''.join(nib.aff2axcodes(a))} (an axis is flipped or swapped in the label's header)"
+        )
+    spacing_a, spacing_b = voxel_sizes(a), voxel_sizes(b)
+    if not np.allclose(spacing_a, spacing_b, rtol=1e-3, atol=1e-5):
+        return (
+            f"label voxel spacing {np.round(spacing_b, 4).tolist()} differs from its image's "
+            f"{np.round(spacing_a, 4).tolist()}"
+        )
+    if np.abs(a[:3, 3] - b[:3, 3]).max() > 0.5 * spacing_a.min():
+        origin_a, origin_b = np.round(a[:3, 3], 3).tolist(), np.round(b[:3, 3], 3).tolist()
+        return f"label origin {origin_b} differs from its image's {origin_a} by more than half a voxel"
+    return None
+
+
+def _check_entry(
+    entry: dict, spatial_dims: int, label_values: set[int], check_values: bool, channels: int = 1
+) -> str | None:
     """The problem with one datalist entry (``"<file>: <problem>"``), or None."""
     try:
         image = _load_header(entry["image"], "image")
         if image.ndim < spatial_dims:
             return f"{entry['image']}: {image.ndim}D image, expected {spatial_dims} spatial dimensions"
+        found = int(np.prod(image.shape[spatial_dims:], dtype=int))
+        if found != channels:
+            return (
+                f"{entry['image']}: {found} channel(s) (shape {list(image.shape)}), but the 'modality' of "
+                f"{MSD_DATASET_JSON} lists {channels}"
+            )
         if "label" not in entry:
             return None
         label = _load_header(entry["label"], "label")
@@ -189,6 +221,9 @@ def _check_entry(entry: dict, spatial_dims: int, label_values: set[int], check_v
                 f"{entry['label']}: label shape {list(label.shape)} differs from the spatial shape "
                 f"{list(image.shape[:spatial_dims])} of its image {entry['image']}"
             )
+        problem = _geometry_problem(image, label)
+        if problem:
+            return f"{entry['label']}: {problem} (image {entry['image']})"
         if check_values:
             try:
                 values = set(np.unique(np.asanyarray(label.dataobj)).tolist())
@@ -259,7 +294,10 @@ def msd_datalist(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         problems = [
             p
-            for p in pool.map(lambda e: _check_entry(e, facts["spatial_dims"], label_values, check_values), datalist)
+            for p in pool.map(
+                lambda e: _check_entry(e, facts["spatial_dims"], label_values, check_values, facts["in_channels"]),
+                datalist,
+            )
             if p
         ]
     if problems:

@@ -113,7 +113,7 @@ def test_errors_name_the_file(sample, tmp_path):
     shape = root / "labelsTr" / "synth_002.nii.gz"
     nib.save(nib.Nifti1Image(np.zeros((SIZE[0], SIZE[1], SIZE[2] + 1), np.uint8), np.eye(4)), shape)
     values = root / "labelsTr" / "synth_003.nii.gz"
-    nib.save(nib.Nifti1Image(np.full(SIZE, 7, np.uint8), np.eye(4)), values)
+    nib.save(nib.Nifti1Image(np.full(SIZE, 7, np.uint8), nib.load(values).affine), values)
     with pytest.raises(DatasetError) as error:
         msd_datalist(root, "training")
     message = str(error.value)
@@ -122,6 +122,35 @@ def test_errors_name_the_file(sample, tmp_path):
     assert f"{shape}: label shape [20, 16, 11] differs from the spatial shape [20, 16, 10]" in message
     assert f"{values}: label values [7] are not in the 'labels'" in message
     msd_datalist(root, "test")  # the test images are intact
+
+
+def test_labels_on_another_voxel_grid_and_images_of_other_channels_are_named(sample, tmp_path):
+    """A label flipped, resampled or moved against its image would train on voxels that are not its image's
+    (issue 18 S6, U8); an image whose channels are not the 'modality' list fails later in the network (U9)."""
+    root = _copy(sample, tmp_path / "grids")
+    names = ("flipped", "spacing", "origin")
+    labels = {name: root / "labelsTr" / f"synth_00{i}.nii.gz" for i, name in enumerate(names)}
+    for name, path in labels.items():
+        label = nib.load(path)
+        affine = label.affine.copy()
+        if name == "flipped":
+            affine[:3, 0] *= -1  # the first axis mirrored in the header only
+        elif name == "spacing":
+            affine[:3, 2] *= 1.5
+        else:
+            affine[:3, 3] += 3 * np.abs(affine[:3, :3]).max()
+        nib.save(nib.Nifti1Image(np.asarray(label.dataobj), affine), path)
+    image = root / "imagesTr" / "synth_003.nii.gz"
+    volume = nib.load(image)
+    nib.save(nib.Nifti1Image(np.stack([np.asarray(volume.dataobj)] * 2, axis=-1), volume.affine), image)
+    with pytest.raises(DatasetError) as error:
+        msd_datalist(root, "training")
+    message = str(error.value)
+    assert f"{labels['flipped']}: label orientation RPS differs from its image's LPS" in message
+    assert f"{labels['spacing']}: label voxel spacing" in message
+    assert f"{labels['origin']}: label origin" in message and "more than half a voxel" in message
+    assert f"{image}: 2 channel(s) (shape [20, 16, 10, 2]), but the 'modality' of dataset.json lists 1" in message
+    assert message.startswith("4 problem(s)")
 
 
 def test_truncated_label_is_found_when_values_are_checked(sample, tmp_path):
