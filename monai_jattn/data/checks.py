@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 logger = logging.getLogger("monai_jattn.data")
 
@@ -26,6 +26,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "check_datalist",
     "check_suffix",
+    "describe_unreadable",
     "high_bit_depth_to_8bit_scale",
     "require_dir",
 ]
@@ -42,6 +43,48 @@ scaled to the 0..255 range of 8-bit images; 8-bit modes (``"L"``, ``"RGB"``, ``"
 
 class DatasetError(ValueError):
     """Bad, missing or inconsistent data. The message names every file concerned and its problem."""
+
+
+_TIFF_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "floating-point"}
+
+
+def _tiff_samples(path: str | os.PathLike) -> tuple[int, int, str] | None:
+    """(samples per pixel, bits per sample, sample format) from a TIFF's first directory, or None when the
+    file is not a TIFF or its directory cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(8)
+            if header[:4] not in (b"II*\x00", b"MM\x00*"):
+                return None
+            directory = TiffImagePlugin.ImageFileDirectory_v2(header)
+            f.seek(directory.next)
+            directory.load(f)
+    except Exception:  # noqa: BLE001 (a damaged directory: the caller reports the file as corrupt)
+        return None
+    samples = int(directory.get(277, 1))
+    bits = directory.get(258, (1,))
+    sample_format = directory.get(339, (1,))
+    first = lambda value: int(value[0] if isinstance(value, tuple) else value)  # noqa: E731
+    return samples, first(bits), _TIFF_SAMPLE_FORMATS.get(first(sample_format), "unknown")
+
+
+def describe_unreadable(path: str | os.PathLike, error: BaseException) -> str:
+    """Why Pillow could not read ``path``, in words: a TIFF layout it does not decode (floating-point colour,
+    64-bit samples) is named as such; anything else is a corrupt or truncated file.
+
+    Args:
+        path: the image file.
+        error: what Pillow raised.
+    """
+    layout = _tiff_samples(path)
+    if layout is not None:
+        samples, bits, sample_format = layout
+        if sample_format == "floating-point" and (samples > 1 or bits != 32) or bits > 32:
+            return (
+                f"a TIFF of {samples} x {bits}-bit {sample_format} sample(s) per pixel, which Pillow (the image "
+                "reader) cannot decode: save it with 8 or 16 bits per sample, or as one 32-bit float channel"
+            )
+    return f"cannot read the image, corrupt or truncated ({type(error).__name__}: {error})"
 
 
 def _suffix_problem(path: str | os.PathLike) -> str | None:
@@ -144,7 +187,7 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
     except DatasetError as e:
         return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
-        return None, f"cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
+        return None, describe_unreadable(path, e)
     if len(values) > 2 or (len(values) == 2 and values[0] != 0):
         shown = ", ".join(str(v) for v in values[:6]) + (", ..." if len(values) > 6 else "")
         return size, f"not binary: {len(values)} grey values ({shown}); expected 0 and one foreground value"

@@ -13,7 +13,7 @@ from monai.transforms import LoadImage, MapTransform
 from monai.utils import ensure_tuple
 from PIL import Image
 
-from monai_jattn.data.checks import DatasetError, check_suffix, high_bit_depth_to_8bit_scale
+from monai_jattn.data.checks import DatasetError, check_suffix, describe_unreadable, high_bit_depth_to_8bit_scale
 
 __all__ = ["LoadImage2Dd"]
 
@@ -108,9 +108,7 @@ class LoadImage2Dd(MapTransform):
         except DatasetError as e:  # a bit depth the package does not read
             raise DatasetError(f"{filename}: {e}") from None
         except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
-            raise DatasetError(
-                f"{filename}: cannot read the image, corrupt or truncated ({type(e).__name__}: {e})"
-            ) from e
+            raise DatasetError(f"{filename}: {describe_unreadable(filename, e)}") from e
         if binary:
             return (image > 0).float()
         return image if image.shape[0] == 3 else image.repeat(3, *([1] * (image.ndim - 1)))

@@ -1,5 +1,7 @@
 """LoadImage2Dd: 2D files to channel-first MetaTensors, binarised masks, clear errors."""
 
+import struct
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +9,7 @@ from monai.data import MetaTensor
 from monai.transforms import SaveImaged
 from PIL import Image
 
-from monai_jattn.data import DatasetError
+from monai_jattn.data import DatasetError, check_datalist
 from monai_jattn.transforms import LoadImage2Dd, drive_eval_transforms, isic2017_eval_transforms
 
 
@@ -154,6 +156,62 @@ def test_truncated_file(tmp_path, suffix):
     load = LoadImage2Dd("image", binary_keys="image" if suffix == ".gif" else ())
     with pytest.raises(DatasetError, match=f"{path}: cannot read the image, corrupt or truncated"):
         load({"image": str(path)})
+
+
+def write_minimal_tiff(path, array: np.ndarray, sample_format: int) -> None:
+    """An uncompressed, single-strip, little-endian TIFF of an (H, W, C) array, written by hand: Pillow
+    cannot write the layouts tested here (floating-point colour, 64-bit samples). ``sample_format``: TIFF
+    tag 339, 1 unsigned integer, 3 floating point."""
+    height, width, channels = array.shape
+    data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    bits = array.dtype.itemsize * 8
+    bits_at = 8 + len(data)
+    formats_at = bits_at + 2 * channels
+    directory_at = formats_at + 2 * channels
+    short, long = 3, 4
+    tags = [  # (tag, type, count, value or offset)
+        (256, long, 1, width),
+        (257, long, 1, height),
+        (258, short, channels, bits if channels == 1 else bits_at),
+        (259, short, 1, 1),  # no compression
+        (262, short, 1, 2 if channels == 3 else 1),  # RGB or black-is-zero
+        (273, long, 1, 8),  # the strip right after the header
+        (277, short, 1, channels),
+        (278, long, 1, height),
+        (279, long, 1, len(data)),
+        (284, short, 1, 1),  # samples of a pixel together
+        (339, short, channels, sample_format if channels == 1 else formats_at),
+    ]
+    out = b"II*\x00" + struct.pack("<I", directory_at) + data
+    out += struct.pack(f"<{channels}H", *[bits] * channels)
+    out += struct.pack(f"<{channels}H", *[sample_format] * channels)
+    out += struct.pack("<H", len(tags))
+    for tag, kind, count, value in tags:
+        if kind == short and count == 1:  # a short value fills the first half of the 4-byte field
+            out += struct.pack("<HHIHH", tag, kind, count, value, 0)
+        else:
+            out += struct.pack("<HHII", tag, kind, count, value)
+    path.write_bytes(out + struct.pack("<I", 0))
+
+
+def test_tiff_layouts_pillow_cannot_decode_are_named(tmp_path):
+    """Issue 18 U4: a valid floating-point RGB or 64-bit TIFF was reported as corrupt or truncated."""
+    noise = np.random.default_rng(0).random((6, 7, 3))
+    readable = tmp_path / "rgb8.tif"
+    write_minimal_tiff(readable, (noise * 255).astype(np.uint8), 1)  # the writer itself makes valid TIFFs
+    image = LoadImage2Dd("image")({"image": str(readable)})["image"]
+    np.testing.assert_array_equal(image.numpy().transpose(2, 1, 0), (noise * 255).astype(np.uint8))
+    for name, array, described in (
+        ("rgb32f.tif", noise.astype(np.float32), "3 x 32-bit floating-point"),
+        ("grey64f.tif", noise[..., :1], "1 x 64-bit floating-point"),
+    ):
+        path = tmp_path / name
+        write_minimal_tiff(path, array, 3)
+        message = f"{path}: a TIFF of {described} sample\\(s\\) per pixel, which Pillow"
+        with pytest.raises(DatasetError, match=message):
+            LoadImage2Dd("image")({"image": str(path)})
+        with pytest.raises(DatasetError, match=f"a TIFF of {described}"):
+            check_datalist([{"image": str(path), "id": name}])
 
 
 def sixteen_bit_ramp():
