@@ -1,6 +1,7 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
 from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint, load_pretrained
+from .failed_item import FailedItemError, NameFailedItems, batch_files
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import (
     CONFUSION_MATRIX_METRICS,
@@ -20,6 +21,8 @@ __all__ = [
     "METRIC_TITLES",
     "CheckpointError",
     "CheckpointLoader",
+    "FailedItemError",
+    "NameFailedItems",
     "OBSERVER2_PREFIX",
     "PROTOCOL_TITLES",
     "LatestCheckpointSaver",
@@ -30,6 +33,7 @@ __all__ = [
     "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",
+    "batch_files",
     "load_checkpoint",
     "load_pretrained",
     "metric_key",
