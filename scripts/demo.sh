@@ -68,7 +68,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data import drive_datalist
+from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.utils import write_json_atomic
 
 data, out = sys.argv[1:]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
 
 REPO = Path(__file__).resolve().parents[1]

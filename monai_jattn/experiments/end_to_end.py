@@ -56,7 +56,7 @@ _LEGACY_DATA = {
         "_target_": "CacheDataset",
         "data": "$@split[0]",
         "transform": {
-            "_target_": "monai_jattn.transforms.drive_train_transforms",
+            "_target_": "monai_jattn.datasets.drive.drive_train_transforms",
             "patch_size": "@patch_size",
             "num_patches": "@patches_per_image",
         },

@@ -15,11 +15,12 @@ from monai.bundle import ConfigParser
 from monai.transforms import Compose, Invertd, Transform, Zoomd
 from monai.utils.module import locate
 
-from monai_jattn.data import drive_datalist, isic2017_datalist, write_drive_sample, write_isic2017_sample
-from monai_jattn.transforms import (
-    drive_eval_transforms,
+from monai_jattn.datasets.drive import drive_datalist, drive_eval_transforms, write_drive_sample
+from monai_jattn.datasets.isic2017 import (
+    isic2017_datalist,
     isic2017_eval_transforms,
     isic2017_train_transforms,
+    write_isic2017_sample,
 )
 
 DRIVE, ISIC = configs("drive_jattn_segmentation"), configs("isic2017_jattn_segmentation")

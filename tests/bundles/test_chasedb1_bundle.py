@@ -20,7 +20,7 @@ from bundle_helpers import (
 )
 from metrics_reference import confusion_metrics
 
-from monai_jattn.data import write_drive_sample
+from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.data.__main__ import main
 from monai_jattn.datasets.chasedb1 import chasedb1_datalist
 

@@ -35,7 +35,7 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
-from monai_jattn.data import drive_datalist, write_drive_sample
+from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 from monai_jattn.handlers import CheckpointError
 from monai_jattn.run_folders import RunFolderError
 from monai_jattn.settings import SettingError

@@ -11,7 +11,7 @@ import torch
 from bundle_helpers import REPO, configs, run_settings, run_workflow
 from monai.bundle import ConfigParser
 
-from monai_jattn.data import drive_datalist
+from monai_jattn.datasets.drive import drive_datalist
 
 REAL_DRIVE = REPO.parent / "shared" / "data" / "DRIVE"
 CONFIGS = configs("drive_jattn_segmentation")

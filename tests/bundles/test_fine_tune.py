@@ -10,7 +10,8 @@ import pytest
 import torch
 from bundle_helpers import TINY_NETWORK, configs, load_checkpoint, run_workflow
 
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.run_folders import RunFolderError
 
 BUNDLES = {

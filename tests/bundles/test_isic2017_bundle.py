@@ -29,7 +29,8 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
-from monai_jattn.data import DatasetError, isic2017_datalist, write_isic2017_sample
+from monai_jattn.data import DatasetError
+from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
 from monai_jattn.run_folders import RunFolderError
 
 CONFIGS = configs("isic2017_jattn_segmentation")

@@ -15,7 +15,8 @@ import yaml
 from bundle_helpers import REPO, read_binary, read_png, run_cli
 from monai.bundle import ConfigParser
 
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.handlers import load_checkpoint
 
 BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation"]

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 from bundle_helpers import configs, run_settings, run_workflow
 
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
 
 pytest.importorskip("mlflow")

@@ -11,7 +11,7 @@ from bundle_helpers import configs, run_settings
 from monai.bundle import ConfigWorkflow
 from PIL import Image
 
-from monai_jattn.data import write_drive_sample
+from monai_jattn.datasets.drive import write_drive_sample
 
 BUNDLES = ("drive_jattn_segmentation", "isic2017_jattn_segmentation")
 

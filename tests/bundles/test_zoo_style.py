@@ -9,7 +9,8 @@ import pytest
 from bundle_helpers import TINY_NETWORK, configs, load_checkpoint
 from monai.bundle import ConfigWorkflow
 
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
 
 SAMPLES = {

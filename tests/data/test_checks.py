@@ -7,14 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from monai_jattn.data import (
-    DatasetError,
-    check_datalist,
-    drive_datalist,
-    isic2017_datalist,
-    write_drive_sample,
-    write_isic2017_sample,
-)
+from monai_jattn.data import DatasetError, check_datalist
+from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
+from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 from monai.data import load_decathlon_datalist
 from PIL import Image
 
-from monai_jattn.data import drive_datalist, isic2017_datalist
+from monai_jattn.datasets.drive import drive_datalist
+from monai_jattn.datasets.isic2017 import isic2017_datalist
 from monai_jattn.data.__main__ import main
 
 

@@ -6,7 +6,8 @@ from functools import partial
 
 import pytest
 
-from monai_jattn.data import DatasetError, check_datalist, datalist_or_empty, drive_datalist, write_drive_sample
+from monai_jattn.data import DatasetError, check_datalist, datalist_or_empty
+from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 
 
 def test_missing_data_gives_an_empty_datalist_and_the_check_names_the_folder(tmp_path):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monai_jattn.data import DatasetError, drive_datalist, write_drive_sample
+from monai_jattn.data import DatasetError
+from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from monai_jattn.data import DatasetError, write_drive_sample, write_isic2017_sample
+from monai_jattn.data import DatasetError
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets import image_folder_datalist
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from monai_jattn.data import DatasetError, isic2017_datalist, write_isic2017_sample
+from monai_jattn.data import DatasetError
+from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 appears in every data command with no other code change."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +32,37 @@ from monai_jattn.handlers import PerImageROCAUCMetric, PixelROCAUC, METRIC_TITLE
 assert drive_datalist.__module__ == "monai_jattn.datasets.drive.layout"
 assert image_folder_datalist.__module__ == "monai_jattn.datasets.folder"
 assert isic2017_train_transforms.__module__ == "monai_jattn.datasets.isic2017.transforms"
+import warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        drive_datalist("/no/such/folder")
+    except Exception:
+        pass
+assert any("import it from monai_jattn.datasets.drive" in str(w.message) for w in caught), caught
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nothing_in_the_project_uses_the_old_names():
+    """The old names warn; the package, scripts, bundles and tests use the new ones (issue 17)."""
+    import monai_jattn.data as data
+    import monai_jattn.transforms as transforms
+
+    repo = Path(__file__).resolve().parents[2]
+    old = [(module.__name__, name) for module in (data, transforms) for name in module._MOVED]
+    files = [p for folder in ("monai_jattn", "scripts", "bundles", "tests") for p in (repo / folder).rglob("*")]
+    users = []
+    for path in files:
+        if path.suffix not in (".py", ".json", ".sh") or path == Path(__file__).resolve():
+            continue
+        text = path.read_text()
+        for module, name in old:
+            found = re.findall(rf"from {re.escape(module)} import (?:\(([^)]*)\)|([^(\n]*))", text)
+            imported = " ".join(a + b for a, b in found)
+            if f"{module}.{name}" in text or re.search(rf"\b{name}\b", imported):
+                users.append(f"{path.relative_to(repo)}: {module}.{name}")
+    assert not users, users
 
 
 def test_registered_datasets_and_their_splits():
@@ -120,7 +150,7 @@ def test_a_bundle_refuses_the_dataset_of_another_bundle(tmp_path):
 
 
 def test_train_val_uses_the_official_validation_split_or_holds_out_a_fraction(tmp_path, caplog):
-    from monai_jattn.data import write_isic2017_sample
+    from monai_jattn.datasets.isic2017 import write_isic2017_sample
     from monai_jattn.datasets import dataset_datalist, dataset_train_val
 
     with_val = write_isic2017_sample(tmp_path / "with", num_train=5, num_val=2, num_test=0, seed=0, image_size=(16, 16))

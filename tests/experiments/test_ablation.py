@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 import monai_jattn.experiments.ablation as ablation
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
+from monai_jattn.datasets.drive import write_drive_sample
+from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
 from monai_jattn.experiments.__main__ import main, parse_override
 from monai_jattn.experiments.results import (

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from monai.bundle import ConfigParser
 
-from monai_jattn.data import write_drive_sample
+from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.experiments.__main__ import main
 from monai_jattn.experiments.ablation import find_bundle
 from monai_jattn.experiments.attention_maps import attention_maps, draw_attention_maps, window_origin

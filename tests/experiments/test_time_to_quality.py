@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from monai_jattn.data import write_drive_sample
+from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.experiments.time_to_quality import first_time_to, main, parse_recipe, read_curves
 
 TINY = [

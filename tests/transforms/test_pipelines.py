@@ -7,18 +7,13 @@ from monai.data import CacheDataset, DataLoader
 from monai.transforms import Invertd
 from monai.utils import set_determinism
 
-from monai_jattn.data import (
-    drive_datalist,
-    image_folder_datalist,
+from monai_jattn.datasets import image_folder_datalist
+from monai_jattn.datasets.drive import drive_datalist, drive_eval_transforms, drive_train_transforms, write_drive_sample
+from monai_jattn.datasets.isic2017 import (
     isic2017_datalist,
-    write_drive_sample,
-    write_isic2017_sample,
-)
-from monai_jattn.transforms import (
-    drive_eval_transforms,
-    drive_train_transforms,
     isic2017_eval_transforms,
     isic2017_train_transforms,
+    write_isic2017_sample,
 )
 
 
@@ -146,10 +141,10 @@ def test_pipelines_can_be_built_from_a_bundle_config(isic_root):
         {
             "train_size": [48, 64],
             "preprocessing": {
-                "_target_": "monai_jattn.transforms.isic2017_train_transforms",
+                "_target_": "monai_jattn.datasets.isic2017.isic2017_train_transforms",
                 "train_size": "@train_size",
             },
-            "drive": {"_target_": "monai_jattn.transforms.drive_train_transforms", "patch_size": 32, "num_patches": 2},
+            "drive": {"_target_": "monai_jattn.datasets.drive.drive_train_transforms", "patch_size": 32, "num_patches": 2},
         }
     )
     data = parser.get_parsed_content("preprocessing")(isic2017_datalist(isic_root)[0])
