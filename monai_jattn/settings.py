@@ -113,12 +113,12 @@ def check_training_settings(
     check_positive_int(max_iterations, "max_iterations")
     check_positive_int(val_interval, "val_interval")
     check_positive_int(batch_size, "batch_size")
-    for name, value, minimum in (("learning_rate", learning_rate, 0.0), ("weight_decay", weight_decay, None)):
+    for name, value, zero_allowed in (("learning_rate", learning_rate, False), ("weight_decay", weight_decay, True)):
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 or value == minimum:
-            bound = "> 0" if minimum is not None else ">= 0"
-            raise SettingError(f"{name} must be a number {bound}, got {value!r}")
+        is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not is_number or value < 0 or (value == 0 and not zero_allowed):
+            raise SettingError(f"{name} must be a number {'>= 0' if zero_allowed else '> 0'}, got {value!r}")
     for name, value in (switches or {}).items():
         try:
             str2bool(value)

@@ -6,17 +6,26 @@ from monai_jattn import errors
 from monai_jattn.data import DatasetError
 
 
-def _wrapped() -> RuntimeError:
-    try:
+def chained(*errors: BaseException) -> BaseException:
+    """``errors[0]`` raised from ``errors[1]``, raised from ... the last: the outermost, with its chain and
+    tracebacks, as nested ``raise ... from`` blocks leave it."""
+    inner = None
+    for error in reversed(errors):
         try:
-            raise ValueError("/data/a.png: the problem")
-        except ValueError as error:
-            raise RuntimeError("applying transform") from error
-    except RuntimeError as error:
-        try:
-            raise RuntimeError("Failed to evaluate ConfigExpression") from error
-        except RuntimeError as outer:
-            return outer
+            if inner is None:
+                raise error
+            raise error from inner
+        except BaseException as caught:  # noqa: BLE001
+            inner = caught
+    return inner
+
+
+def _wrapped() -> BaseException:
+    return chained(
+        RuntimeError("Failed to evaluate ConfigExpression"),
+        RuntimeError("applying transform"),
+        ValueError("/data/a.png: the problem"),
+    )
 
 
 def test_root_cause_follows_causes_and_contexts_but_not_suppressed_ones():
@@ -40,16 +49,12 @@ def test_root_cause_follows_causes_and_contexts_but_not_suppressed_ones():
 
 
 def test_root_cause_is_the_projects_message_not_the_library_detail_inside_it():
-    try:
-        try:
-            try:
-                raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-            except EOFError as error:
-                raise DatasetError("/data/imagesTr/a.nii.gz: cannot read the file") from error
-        except DatasetError as error:
-            raise RuntimeError("applying transform") from error
-    except RuntimeError as error:
-        assert str(errors.root_cause(error)) == "/data/imagesTr/a.nii.gz: cannot read the file"
+    error = chained(
+        RuntimeError("applying transform"),
+        DatasetError("/data/imagesTr/a.nii.gz: cannot read the file"),
+        EOFError("Compressed file ended before the end-of-stream marker was reached"),
+    )
+    assert str(errors.root_cause(error)) == "/data/imagesTr/a.nii.gz: cannot read the file"
 
 
 def test_hook_prints_the_traceback_then_the_cause_last(monkeypatch, capsys):

@@ -11,6 +11,7 @@ from monai_jattn.moved_names import moved_names
 from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
 from .deferred import datalist_or_empty
 from .patch_loader import CachedPatchLoader
+from .sources import batch_files
 from .split import split_train_val
 
 _MOVED = {
@@ -27,6 +28,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "DatasetError",
     "ReadableImages",
+    "batch_files",
     "check_datalist",
     "datalist_or_empty",
     "split_train_val",

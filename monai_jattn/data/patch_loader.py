@@ -15,6 +15,7 @@ from monai.transforms import Randomizable
 from monai.transforms.utils import correct_crop_centers
 from monai.utils import convert_to_tensor, ensure_tuple
 
+from monai_jattn.data.sources import batch_files
 from monai_jattn.settings import check_positive_int
 
 __all__ = ["CachedPatchLoader"]
@@ -215,6 +216,5 @@ class CachedPatchLoader(Randomizable):
 
 
 def _files(item: Mapping[Hashable, object], keys: Sequence[str]) -> str:
-    """The files an item's ``keys`` were loaded from (MONAI's ``filename_or_obj``), for error messages."""
-    names = [str(getattr(item[key], "meta", {}).get("filename_or_obj", "")) for key in keys]
-    return ", ".join(name for name in dict.fromkeys(names) if name) or "no file name recorded"
+    """The files an item's ``keys`` were loaded from, for error messages."""
+    return ", ".join(batch_files({key: item[key] for key in keys})) or "no file name recorded"

@@ -1,7 +1,7 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
 from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint, load_pretrained
-from .failed_item import FailedItemError, NameFailedItems, batch_files
+from .failed_item import FailedItemError, NameFailedItems
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import (
     CONFUSION_MATRIX_METRICS,
@@ -33,7 +33,6 @@ __all__ = [
     "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",
-    "batch_files",
     "load_checkpoint",
     "load_pretrained",
     "metric_key",

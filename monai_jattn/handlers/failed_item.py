@@ -3,32 +3,15 @@ cannot handle one file): MONAI's and Ignite's errors say what went wrong, not wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
 from ignite.engine import Engine, Events
-from monai.data import MetaTensor
 
-__all__ = ["FailedItemError", "NameFailedItems", "batch_files"]
+from monai_jattn.data.sources import batch_files
+
+__all__ = ["FailedItemError", "NameFailedItems"]
 
 
 class FailedItemError(RuntimeError):
     """An engine failed while processing the files named in the message; the original error is its cause."""
-
-
-def batch_files(batch: Any) -> list[str]:
-    """The files a batch (collated or decollated) was loaded from: MONAI's ``filename_or_obj`` of its
-    MetaTensors, each file once, in order."""
-    items = batch if isinstance(batch, Sequence) and not isinstance(batch, (str, bytes)) else [batch]
-    files: list[str] = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
-        for value in item.values():
-            if isinstance(value, MetaTensor) and "filename_or_obj" in value.meta:
-                names = value.meta["filename_or_obj"]
-                files += [str(n) for n in (names if isinstance(names, (list, tuple)) else [names])]
-    return list(dict.fromkeys(files))
 
 
 class NameFailedItems:

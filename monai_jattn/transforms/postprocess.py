@@ -14,6 +14,7 @@ from monai.data.meta_tensor import MetaTensor
 from monai.transforms import LabelToContour, MapTransform, Transform
 from monai.visualize import blend_images
 
+from monai_jattn.data.sources import batch_files
 from monai_jattn.transforms.io import LoadImage2Dd
 from monai_jattn.utils import write_atomic
 
@@ -164,10 +165,7 @@ def _plain(x: torch.Tensor | np.ndarray) -> torch.Tensor:
 
 def _source(data: Mapping) -> str:
     """The file an item was loaded from, for messages and for reading the original image."""
-    for value in data.values():
-        if isinstance(value, MetaTensor) and "filename_or_obj" in value.meta:
-            return str(value.meta["filename_or_obj"])
-    return "<unknown file>"
+    return next(iter(batch_files(data)), "<unknown file>")
 
 
 def _write_png(array: np.ndarray, path: str) -> None:

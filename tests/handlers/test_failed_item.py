@@ -9,7 +9,8 @@ from ignite.engine import Engine
 from monai.data import MetaTensor
 from monai.handlers import StatsHandler
 
-from monai_jattn.handlers import FailedItemError, NameFailedItems, batch_files
+from monai_jattn.data import batch_files
+from monai_jattn.handlers import FailedItemError, NameFailedItems
 
 REPO = Path(__file__).resolve().parents[2]
 
