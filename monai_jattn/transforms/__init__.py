@@ -18,7 +18,7 @@ from .batch import (
 from .intensity import DRIVEPreprocess, DRIVEPreprocessd
 from .io import LoadImage2Dd
 from .load import LoadImageNamingFilesd
-from .postprocess import MaskedPixelsd, SaveSegmentationPNGd
+from .postprocess import ForegroundProbabilityd, MaskedPixelsd, SaveSegmentationPNGd
 
 _MOVED = {
     "drive_train_transforms": "monai_jattn.datasets.drive",
@@ -31,6 +31,7 @@ _MOVED = {
 __all__ = [
     "DRIVEPreprocess",
     "DRIVEPreprocessd",
+    "ForegroundProbabilityd",
     "LoadImage2Dd",
     "LoadImageNamingFilesd",
     "MaskedPixelsd",

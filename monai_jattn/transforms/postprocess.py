@@ -1,5 +1,6 @@
-"""Post-processing of segmentation predictions: keep the pixels inside a field of view for scoring, and
-write a prediction as probability, mask and overlay PNGs."""
+"""Post-processing of segmentation predictions: turn the network output into a foreground probability and a
+label map, keep the pixels inside a field of view for scoring, and write a prediction as probability, mask and
+overlay PNGs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Hashable, Mapping
 import numpy as np
 import torch
 from monai.config import KeysCollection
+from monai.config.type_definitions import NdarrayOrTensor
 from monai.data import PILWriter
+from monai.data.meta_obj import get_track_meta
 from monai.data.meta_tensor import MetaTensor
 from monai.transforms import LabelToContour, MapTransform, Transform
 from monai.visualize import blend_images
@@ -18,7 +21,77 @@ from monai_jattn.data.sources import batch_files
 from monai_jattn.transforms.io import LoadImage2Dd
 from monai_jattn.utils import write_atomic
 
-__all__ = ["MaskedPixelsd", "SaveSegmentationPNGd"]
+__all__ = ["ForegroundProbabilityd", "MaskedPixelsd", "SaveSegmentationPNGd"]
+
+
+class ForegroundProbabilityd(MapTransform):
+    """
+    Turn an N-class network output into a foreground probability and an argmax label map, with fewer
+    full-size copies than MONAI's chain
+
+    ``Activationsd(softmax=True) -> CopyItemsd(names="prob") -> Lambdad("prob", lambda x: x[1:]) ->
+    AsDiscreted(argmax=True)``
+
+    and the same results. For each ``keys`` item of shape ``(C, *spatial)``, ``C >= 2``:
+
+    - ``data[prob_key]`` becomes the probabilities of channels ``1..C-1``, shape ``(C - 1, *spatial)``, in the
+      dtype of the probabilities (a tensor of its own: it does not keep the C-channel softmax alive as the
+      chain's slice does);
+    - ``data[key]`` becomes the argmax over the channels, shape ``(1, *spatial)``, float32 (first channel on
+      ties, NaN counted as the largest value, as ``torch.argmax``), as ``AsDiscreted(argmax=True)`` gives.
+
+    The softmax is computed once, the label map is built from it one channel at a time (no int64 argmax
+    tensor), and the foreground channels are copied out before the C-channel probabilities are dropped.
+    Both outputs carry the input's metadata (affine, ``filename_or_obj``, applied operations) as
+    `MetaTensor`, or are plain tensors when MONAI does not track metadata; the input tensor is not modified.
+    Unlike the chain, ``prob`` does not get the ``Lambdad`` record in its applied operations.
+
+    Args:
+        keys: keys of the network outputs to replace with their label maps, ``"pred"`` by default.
+        prob_key: key to write the foreground probabilities to. With several ``keys`` the last one's are kept.
+        softmax: apply a softmax over the channel dim first (the input holds logits); ``False`` when the input
+            already holds probabilities (e.g. after ``Activationsd`` and ``Invertd``).
+        allow_missing_keys: don't raise if a ``keys`` item is missing.
+
+    Raises:
+        ValueError: if an item has fewer than 2 channels (a single-channel sigmoid output is not supported)
+            or no channel dim.
+
+    Example::
+
+        out = ForegroundProbabilityd(keys="pred", prob_key="prob")({"pred": torch.randn(2, 64, 64)})
+        out["prob"].shape, out["pred"].shape  # (1, 64, 64), (1, 64, 64); pred holds 0.0 / 1.0
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection = "pred",
+        prob_key: str = "prob",
+        softmax: bool = True,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.prob_key = prob_key
+        self.softmax = softmax
+
+    def __call__(self, data: Mapping[Hashable, NdarrayOrTensor]) -> dict[Hashable, NdarrayOrTensor]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            item = d[key]
+            plain = _plain(item)
+            if plain.ndim < 2 or plain.shape[0] < 2:
+                raise ValueError(
+                    f"{_source(d)}: '{key}' has shape {tuple(plain.shape)}; ForegroundProbabilityd needs a "
+                    "(C, *spatial) network output with C >= 2 channels (background first). A single-channel "
+                    "sigmoid output is not supported: use Activationsd(sigmoid=True) and AsDiscreted(threshold=0.5)."
+                )
+            probs = torch.softmax(plain, dim=0) if self.softmax else plain
+            label = _argmax_channels(probs)
+            foreground = probs[1:].clone()  # its own storage, so that the C-channel probabilities can go
+            del probs
+            d[self.prob_key] = _with_meta(foreground, item)
+            d[key] = _with_meta(label, item)
+        return d
 
 
 class MaskedPixelsd(MapTransform):
@@ -156,6 +229,33 @@ class SaveSegmentationPNGd(Transform):
         for suffix, array in (("prob", prob), ("mask", pred), ("overlay", overlay)):
             _write_png(np.asarray(array, dtype=np.float32), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
         return data
+
+
+def _argmax_channels(probs: torch.Tensor) -> torch.Tensor:
+    """``torch.argmax(probs, dim=0, keepdim=True)`` as float32, built one channel at a time so that only
+    one-byte masks (and, from 3 channels on, one channel of running maxima) are allocated next to the result:
+    the first channel wins ties and a NaN counts as the largest value, as in ``torch.argmax``."""
+    label = torch.zeros((1, *probs.shape[1:]), dtype=torch.float32, device=probs.device)
+    best = probs[0]
+    for channel in range(1, probs.shape[0]):
+        # larger, or NaN where the best so far is not: `not (p <= best)` is true for a NaN p, `best == best` false
+        # for a NaN best (the first NaN stays)
+        take = torch.le(probs[channel], best).logical_not_().logical_and_(best == best)
+        label[0].masked_fill_(take, channel)
+        if channel + 1 < probs.shape[0]:
+            best = torch.where(take, probs[channel], best)
+    return label
+
+
+def _with_meta(result: torch.Tensor, source: NdarrayOrTensor) -> torch.Tensor:
+    """``result`` as MONAI's post transforms return it: a `MetaTensor` with a copy of ``source``'s metadata
+    when MONAI tracks metadata (a plain tensor otherwise)."""
+    if not get_track_meta():
+        return result
+    out = MetaTensor(result)
+    if isinstance(source, MetaTensor):
+        out.copy_meta_from(source)
+    return out
 
 
 def _plain(x: torch.Tensor | np.ndarray) -> torch.Tensor:

@@ -1,12 +1,115 @@
-"""MaskedPixelsd and SaveSegmentationPNGd (monai_jattn.transforms.postprocess)."""
+"""ForegroundProbabilityd, MaskedPixelsd and SaveSegmentationPNGd (monai_jattn.transforms.postprocess)."""
 
 import numpy as np
 import pytest
 import torch
-from monai.transforms import LoadImaged
+from monai.data import MetaTensor, set_track_meta
+from monai.transforms import Activationsd, AsDiscreted, Compose, CopyItemsd, Lambdad, LoadImaged
 from PIL import Image
 
-from monai_jattn.transforms.postprocess import MaskedPixelsd, SaveSegmentationPNGd
+from monai_jattn.transforms import ForegroundProbabilityd as ExportedForegroundProbabilityd
+from monai_jattn.transforms.postprocess import ForegroundProbabilityd, MaskedPixelsd, SaveSegmentationPNGd
+
+
+def monai_chain(softmax=True):
+    """The bundles' post-processing that ForegroundProbabilityd replaces."""
+    return Compose(
+        ([Activationsd(keys="pred", softmax=True)] if softmax else [])
+        + [
+            CopyItemsd(keys="pred", names="prob"),
+            Lambdad(keys="prob", func=lambda x: x[1:]),
+            AsDiscreted(keys="pred", argmax=True),
+        ]
+    )
+
+
+def logits(*shape, seed=0):
+    """Random logits as a MetaTensor with an affine, a file name and one applied operation, as inference gives."""
+    generator = torch.Generator().manual_seed(seed)
+    affine = torch.diag(torch.tensor([0.5, 2.0, 3.0, 1.0], dtype=torch.float64))
+    ops = [{"class": "SpatialPad", "id": 1, "orig_size": shape[1:]}]
+    meta = {"filename_or_obj": "/data/case_07.png", "affine": affine}
+    return MetaTensor(torch.randn(*shape, generator=generator) * 3, meta=meta, applied_operations=ops)
+
+
+@pytest.mark.parametrize("shape", [(2, 37, 41), (3, 37, 41), (2, 9, 11, 13), (4, 6, 7, 5)])
+@pytest.mark.parametrize("softmax", [True, False])
+def test_foreground_probability_equals_the_monai_chain(shape, softmax):
+    pred = logits(*shape)
+    if not softmax:
+        pred = torch.softmax(pred, dim=0)  # already probabilities
+    expected = monai_chain(softmax)({"pred": pred, "id": "case_07"})
+    out = ForegroundProbabilityd(keys="pred", softmax=softmax)({"pred": pred, "id": "case_07"})
+    assert out["pred"].shape == (1, *shape[1:]) and out["prob"].shape == (shape[0] - 1, *shape[1:])
+    assert torch.equal(out["pred"], expected["pred"])
+    assert torch.allclose(out["prob"], expected["prob"], rtol=0, atol=1e-6)
+    assert out["id"] == "case_07" and out["pred"].dtype == expected["pred"].dtype == torch.float32
+    assert out["prob"].dtype == expected["prob"].dtype == torch.float32
+    for key in ("pred", "prob"):
+        assert isinstance(out[key], MetaTensor)
+        assert out[key].meta["filename_or_obj"] == "/data/case_07.png"
+        assert torch.equal(out[key].affine, pred.affine) and torch.equal(out[key].affine, expected[key].affine)
+        assert out[key].applied_operations == pred.applied_operations  # kept for Invertd
+        assert out[key].is_batch is False
+    assert out["pred"].applied_operations == expected["pred"].applied_operations
+    # prob owns a (C-1)-channel storage instead of viewing the C-channel softmax as the chain's slice does
+    assert out["prob"].untyped_storage().nbytes() == out["prob"].numel() * out["prob"].element_size()
+    assert expected["prob"].untyped_storage().nbytes() == pred.numel() * 4
+    assert pred.meta["filename_or_obj"] == "/data/case_07.png" and len(pred.applied_operations) == 1  # untouched
+
+
+def test_foreground_probability_keeps_the_foreground_channels_and_takes_argmax_over_the_channels():
+    # one-hot logits whose argmax over the channels differs from argmax over any spatial dim; the background
+    # channel (0) is large where the label is 0, so a prob keeping it would have 3 channels and wrong values
+    label = torch.tensor([[0, 1, 2, 2], [1, 0, 0, 2], [2, 2, 1, 0]])
+    pred = torch.nn.functional.one_hot(label, 3).permute(2, 0, 1).float() * 10.0
+    out = ForegroundProbabilityd(keys="pred")({"pred": MetaTensor(pred.clone())})
+    assert out["pred"].shape == (1, 3, 4) and torch.equal(out["pred"][0].as_tensor(), label.float())
+    assert out["prob"].shape == (2, 3, 4)
+    assert torch.equal(out["prob"].as_tensor() > 0.5, (label[None] == torch.tensor([1, 2])[:, None, None]))
+    probs = torch.tensor([[[0.7, 0.2]], [[0.3, 0.8]]])  # (2, 1, 2) already probabilities
+    out = ForegroundProbabilityd(keys="pred", softmax=False)({"pred": probs})
+    assert torch.equal(out["prob"].as_tensor(), torch.tensor([[[0.3, 0.8]]]))
+    assert torch.equal(out["pred"].as_tensor(), torch.tensor([[[0.0, 1.0]]]))
+
+
+def test_foreground_probability_argmax_breaks_ties_and_nans_as_torch_argmax():
+    nan, inf = float("nan"), float("inf")
+    columns = [
+        (0.5, 0.5, 0.5), (0.2, 0.4, 0.4), (0.4, 0.2, 0.4), (nan, 0.9, 0.1), (0.1, nan, 0.9), (0.1, 0.9, nan),
+        (0.1, nan, nan), (nan, nan, nan), (-inf, -inf, 0.0), (0.3, inf, inf), (0.0, -0.0, 0.0),
+    ]
+    probs = torch.tensor(columns).T[:, None, :]  # (3, 1, 11)
+    out = ForegroundProbabilityd(keys="pred", softmax=False)({"pred": probs})
+    assert torch.equal(out["pred"].as_tensor(), torch.argmax(probs, dim=0, keepdim=True).float())
+    two = probs[:2]
+    out = ForegroundProbabilityd(keys="pred", softmax=False)({"pred": two})
+    assert torch.equal(out["pred"].as_tensor(), torch.argmax(two, dim=0, keepdim=True).float())
+
+
+def test_foreground_probability_prob_key_dtype_tracking_and_missing_keys():
+    pred = torch.randn(2, 5, 6, dtype=torch.float64)
+    expected = monai_chain()({"pred": pred})
+    out = ExportedForegroundProbabilityd(keys="pred", prob_key="fg")({"pred": pred})
+    assert "prob" not in out and out["fg"].dtype == expected["prob"].dtype == torch.float64
+    assert out["pred"].dtype == expected["pred"].dtype == torch.float32 and isinstance(out["pred"], MetaTensor)
+    assert torch.equal(out["pred"], expected["pred"]) and torch.allclose(out["fg"], expected["prob"])
+    set_track_meta(False)
+    try:
+        out = ForegroundProbabilityd(keys="pred")({"pred": logits(2, 4, 4)})
+        assert type(out["pred"]) is torch.Tensor and type(out["prob"]) is torch.Tensor
+    finally:
+        set_track_meta(True)
+    assert ForegroundProbabilityd(keys=["pred", "other"], allow_missing_keys=True)({"label": pred}) == {"label": pred}
+    with pytest.raises(KeyError):
+        ForegroundProbabilityd(keys="pred")({"label": pred})
+
+
+def test_foreground_probability_rejects_single_channel_outputs():
+    with pytest.raises(ValueError, match=r"'out' has shape \(1, 4, 4\).*sigmoid output is not supported"):
+        ForegroundProbabilityd(keys="out")({"out": logits(1, 4, 4)})
+    with pytest.raises(ValueError, match=r"/data/case_07.png: 'out' has shape \(1, 4, 4\)"):
+        ForegroundProbabilityd(keys="out", softmax=False)({"out": logits(1, 4, 4)})
 
 
 def test_masked_pixels_keeps_the_same_pixels_for_every_key():

@@ -1,0 +1,72 @@
+"""The metric handlers of a segmentation evaluation: the paper's metrics in each evaluation protocol, with
+MONAI's `ConfusionMatrix` handler and `PixelROCAUC`, named as `MetricsReportSaver` reports them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from monai.handlers import ConfusionMatrix, IgniteMetricHandler, from_engine
+
+from monai_jattn.handlers.roc_auc import PixelROCAUC
+from monai_jattn.metrics.names import CONFUSION_MATRIX_METRICS, metric_key
+
+__all__ = ["segmentation_metrics"]
+
+
+def segmentation_metrics(
+    metric_names: Sequence[str],
+    protocols: Mapping[str, str] | None = None,
+    pred_key: str = "pred",
+    prob_key: str | None = "prob",
+    label_key: str = "label",
+    prefix: str = "",
+) -> dict[str, IgniteMetricHandler]:
+    """Metric handlers for an evaluator, one per metric and protocol, each pooled over all images.
+
+    The metrics of `CONFUSION_MATRIX_METRICS` (recall, tnr, dice, accuracy, jaccard) use MONAI's
+    `ConfusionMatrix` handler with ``reduction="sum"`` (one confusion matrix over every pixel of
+    every image); ``"auc"`` uses `PixelROCAUC` with ``pooled=True``. Each handler saves per-image
+    details for the per-image CSV of `MetricsReportSaver`.
+
+    Args:
+        metric_names: e.g. ``["recall", "tnr", "dice", "accuracy", "auc"]``.
+        protocols: protocol name -> postfix of the engine output keys that hold that protocol's
+            pixels, e.g. ``{"whole_image": "", "inside_fov": "_fov"}`` where `MaskedPixelsd` with
+            ``output_postfix="_fov"`` wrote ``pred_fov``, ``prob_fov`` and ``label_fov``. None: one
+            protocol, plain metric names and keys.
+        pred_key: key of the binary prediction (e.g. ``"observer2"`` to score a second observer).
+        prob_key: key of the foreground probability, needed for ``"auc"``.
+        label_key: key of the binary reference.
+        prefix: prefix of every metric name, e.g. `OBSERVER2_PREFIX` for a reference row.
+
+    Returns:
+        metric name (as `metric_key` makes it, e.g. ``"dice_whole_image"``) -> handler, metric by
+        metric within each protocol.
+
+    Raises:
+        ValueError: for a metric other than those above, or ``"auc"`` without ``prob_key``.
+
+    Example::
+
+        metrics = segmentation_metrics(["dice", "auc"], {"whole_image": "", "inside_fov": "_fov"})
+        sorted(metrics)  # ['auc_inside_fov', 'auc_whole_image', 'dice_inside_fov', 'dice_whole_image']
+    """
+    unknown = [name for name in metric_names if name != "auc" and name not in CONFUSION_MATRIX_METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {[*CONFUSION_MATRIX_METRICS, 'auc']}.")
+    if "auc" in metric_names and prob_key is None:
+        raise ValueError("metric 'auc' needs prob_key, the key of the foreground probability.")
+    handlers: dict[str, IgniteMetricHandler] = {}
+    for protocol, postfix in (protocols or {None: ""}).items():
+        label = f"{label_key}{postfix}"
+        for name in metric_names:
+            if name == "auc":
+                handler = PixelROCAUC(pooled=True, output_transform=from_engine([f"{prob_key}{postfix}", label]))
+            else:
+                handler = ConfusionMatrix(
+                    metric_name=CONFUSION_MATRIX_METRICS[name],
+                    reduction="sum",
+                    output_transform=from_engine([f"{pred_key}{postfix}", label]),
+                )
+            handlers[metric_key(name, protocol, prefix)] = handler
+    return handlers
