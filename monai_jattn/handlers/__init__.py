@@ -13,7 +13,7 @@ from .metrics_report import (
 )
 from .nan_loss import StopOnNanLoss
 from .roc_auc import PerImageROCAUCMetric, PixelROCAUC, PooledROCAUCMetric
-from .segmentation_metrics import segmentation_metrics
+from .metric_handlers import segmentation_metrics
 from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
