@@ -152,7 +152,7 @@ def bundle_training_workflow(
         "output_dir": f"{scratch}/eval",
         "max_iterations": 10**9,
         "val_interval": 10**9,
-        "train#validate_on_early_stop": None,
+        "train#runner#validator": None,
         **END_TO_END_MODELS[model],
         **(_LEGACY_DATA if legacy else {}),
         **overrides,

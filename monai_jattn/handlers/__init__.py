@@ -13,7 +13,8 @@ from .metrics_report import (
 )
 from .nan_loss import StopOnNanLoss
 from .roc_auc import PerImageROCAUCMetric, PixelROCAUC, PooledROCAUCMetric
-from .metric_handlers import segmentation_metrics
+from .iteration_budget import IterationBudget
+from .metric_handlers import class_dice_metrics, segmentation_metrics
 from .training_curve import TrainingCurveSaver, plot_training_curve
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointLoader",
     "FailedItemError",
+    "IterationBudget",
     "NameFailedItems",
     "OBSERVER2_PREFIX",
     "PROTOCOL_TITLES",
@@ -33,6 +35,7 @@ __all__ = [
     "ResumableCheckpointSaver",
     "StopOnNanLoss",
     "TrainingCurveSaver",
+    "class_dice_metrics",
     "load_checkpoint",
     "load_pretrained",
     "metric_key",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from monai.handlers import ConfusionMatrix, IgniteMetricHandler, from_engine
+from monai.handlers import ConfusionMatrix, IgniteMetricHandler, MeanDice, from_engine
 
 from monai_jattn.handlers.roc_auc import PixelROCAUC
 from monai_jattn.metrics.names import CONFUSION_MATRIX_METRICS, metric_key
 
-__all__ = ["segmentation_metrics"]
+__all__ = ["class_dice_metrics", "segmentation_metrics"]
 
 
 def segmentation_metrics(
@@ -20,13 +20,16 @@ def segmentation_metrics(
     prob_key: str | None = "prob",
     label_key: str = "label",
     prefix: str = "",
+    per_image: bool = False,
 ) -> dict[str, IgniteMetricHandler]:
-    """Metric handlers for an evaluator, one per metric and protocol, each pooled over all images.
+    """Metric handlers for an evaluator, one per metric and protocol, each pooled over all images (DRIVE's
+    convention) or computed per image and averaged (``per_image``, ISIC-2017's).
 
     The metrics of `CONFUSION_MATRIX_METRICS` (recall, tnr, dice, accuracy, jaccard) use MONAI's
     `ConfusionMatrix` handler with ``reduction="sum"`` (one confusion matrix over every pixel of
-    every image); ``"auc"`` uses `PixelROCAUC` with ``pooled=True``. Each handler saves per-image
-    details for the per-image CSV of `MetricsReportSaver`.
+    every image) or, per image, ``compute_sample=True, reduction="mean"``; ``"auc"`` uses `PixelROCAUC`
+    with ``pooled=True`` (or the mean of the per-image AUCs). Each handler saves per-image details for the
+    per-image CSV of `MetricsReportSaver`.
 
     Args:
         metric_names: e.g. ``["recall", "tnr", "dice", "accuracy", "auc"]``.
@@ -38,6 +41,7 @@ def segmentation_metrics(
         prob_key: key of the foreground probability, needed for ``"auc"``.
         label_key: key of the binary reference.
         prefix: prefix of every metric name, e.g. `OBSERVER2_PREFIX` for a reference row.
+        per_image: each metric per image, then the mean over the images, instead of pooled pixels.
 
     Returns:
         metric name (as `metric_key` makes it, e.g. ``"dice_whole_image"``) -> handler, metric by
@@ -61,12 +65,51 @@ def segmentation_metrics(
         label = f"{label_key}{postfix}"
         for name in metric_names:
             if name == "auc":
-                handler = PixelROCAUC(pooled=True, output_transform=from_engine([f"{prob_key}{postfix}", label]))
+                handler = PixelROCAUC(
+                    pooled=not per_image, output_transform=from_engine([f"{prob_key}{postfix}", label])
+                )
             else:
                 handler = ConfusionMatrix(
                     metric_name=CONFUSION_MATRIX_METRICS[name],
-                    reduction="sum",
+                    compute_sample=per_image,
+                    reduction="mean" if per_image else "sum",
                     output_transform=from_engine([f"{pred_key}{postfix}", label]),
                 )
             handlers[metric_key(name, protocol, prefix)] = handler
     return handlers
+
+
+def class_dice_metrics(
+    class_names: Sequence[str], save_details: bool = False, pred_key: str = "pred", label_key: str = "label"
+) -> dict[str, MeanDice]:
+    """One MONAI ``MeanDice`` handler per foreground class of a one-hot prediction and label, named
+    ``dice_<class name>`` (spaces become ``_``), for a multi-class evaluator's ``additional_metrics``.
+
+    Args:
+        class_names: the names of every class, background first (e.g. an MSD ``dataset.json``'s labels); the
+            first is skipped.
+        save_details: keep each image's value (``MeanDice(save_details=True)``), for per-image reports.
+        pred_key: key of the one-hot prediction, shape ``(C, *spatial)`` per image.
+        label_key: key of the one-hot label.
+
+    Returns:
+        ``dice_<name>`` -> the Dice of channel ``c`` of prediction and label, for ``c`` = 1 .. C-1.
+
+    Example::
+
+        sorted(class_dice_metrics(["background", "liver", "liver tumour"]))  # ['dice_liver', 'dice_liver_tumour']
+    """
+    pairs = from_engine([pred_key, label_key])
+
+    def channel(c: int):
+        def select(output):
+            return [[y[c : c + 1] for y in part] for part in pairs(output)]
+
+        return select
+
+    return {
+        f"dice_{name.replace(' ', '_')}": MeanDice(
+            include_background=True, save_details=save_details, output_transform=channel(c)
+        )
+        for c, name in enumerate(class_names[1:], start=1)
+    }

@@ -229,10 +229,10 @@ def check_multi_gpu_device_is_local_rank(configs_dir: Path, monkeypatch: pytest.
     monkeypatch.setenv("RANK", "7")
     monkeypatch.setenv("LOCAL_RANK", "3")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    for config in ("multi_gpu_train.json", "multi_gpu_evaluate.json"):
+    for configs in (["train.json", "multi_gpu_train.json"], ["train.json", "evaluate.json", "multi_gpu_evaluate.json"]):
         parser = ConfigParser()
-        parser.read_config([str(configs_dir / "train.json"), str(configs_dir / config)])
-        assert parser.get_parsed_content("device") == torch.device("cuda:3"), config
+        parser.read_config([str(configs_dir / name) for name in configs])
+        assert parser.get_parsed_content("device") == torch.device("cuda:3"), configs
 
 
 ONNX_DYNAMIC_AXES = {"image": {0: "batch", 2: "height", 3: "width"}, "pred": {0: "batch", 2: "height", 3: "width"}}

@@ -10,7 +10,14 @@ from ignite.engine import Engine
 from metrics_reference import confusion_metrics, roc_auc
 from monai.handlers import ConfusionMatrix, from_engine
 
-from monai_jattn.handlers import OBSERVER2_PREFIX, MetricsReportSaver, PixelROCAUC, metric_key, segmentation_metrics
+from monai_jattn.handlers import (
+    OBSERVER2_PREFIX,
+    MetricsReportSaver,
+    PixelROCAUC,
+    class_dice_metrics,
+    metric_key,
+    segmentation_metrics,
+)
 
 NAMES = {"recall": "sensitivity", "tnr": "specificity", "dice": "f1 score", "accuracy": "accuracy", "jaccard": "ts"}
 
@@ -149,3 +156,41 @@ def test_segmentation_metrics_refuses_what_it_cannot_compute():
         segmentation_metrics(["hausdorff"])
     with pytest.raises(ValueError, match="prob_key"):
         segmentation_metrics(["auc"], prob_key=None)
+
+
+def test_segmentation_metrics_per_image_is_the_mean_of_each_images_value():
+    """ISIC-2017's convention: each metric per image, then the mean (not the pooled pixels)."""
+    images = make_images()
+    engine = Engine(lambda engine, batch: batch)
+    names = ["recall", "tnr", "dice", "accuracy", "jaccard", "auc"]
+    for name, handler in segmentation_metrics(names, per_image=True).items():
+        handler.attach(engine, name)
+    engine.run([[{k: torch.as_tensor(v) for k, v in im.items() if k != "id"} for im in images]])
+    for name in names:
+        each = [
+            roc_auc(im["prob"], im["label"]) if name == "auc" else confusion_metrics(im["pred"], im["label"])[name]
+            for im in images
+        ]
+        assert engine.state.metrics[name] == pytest.approx(np.mean(each), abs=1e-6), name
+    pooled = {k: np.concatenate([im[k].ravel() for im in images]) for k in ("pred", "label")}
+    assert engine.state.metrics["dice"] != pytest.approx(confusion_metrics(pooled["pred"], pooled["label"])["dice"])
+
+
+def test_class_dice_metrics_score_each_foreground_class():
+    rng = np.random.default_rng(2)
+    classes = ["background", "liver", "liver tumour"]
+    labels = [rng.integers(0, 3, size=(1, 6, 7, 5)) for _ in range(3)]
+    preds = [np.where(rng.random(y.shape) < 0.7, y, rng.integers(0, 3, size=y.shape)) for y in labels]
+    onehot = [{"pred": torch.as_tensor(np.concatenate([p == c for c in range(3)]).astype(np.float32)),
+               "label": torch.as_tensor(np.concatenate([y == c for c in range(3)]).astype(np.float32))}
+              for p, y in zip(preds, labels)]  # fmt: skip
+    engine = Engine(lambda engine, batch: batch)
+    metrics = class_dice_metrics(classes)
+    assert list(metrics) == ["dice_liver", "dice_liver_tumour"]
+    for name, handler in metrics.items():
+        handler.attach(engine, name)
+    engine.run([onehot])
+    for c, name in enumerate(metrics, start=1):
+        dice = [confusion_metrics((p == c).astype(np.float32), (y == c).astype(np.float32))["dice"]
+                for p, y in zip(preds, labels)]  # fmt: skip
+        assert engine.state.metrics[name] == pytest.approx(np.mean(dice), abs=1e-6), name

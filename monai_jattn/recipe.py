@@ -1,0 +1,221 @@
+"""The training recipe every bundle shares, as the components its configs name: the trainer's handlers, and the
+steps of a training run and of an evaluation run (run folders, lock, starting weights, resume, checkpoints,
+iteration budget, time limit, final validation; one process or one per GPU). A bundle's configs hold what
+differs between datasets: data, transforms, network, loss, metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+
+import torch
+from ignite.engine import Engine
+from ignite.handlers import ProgressBar
+from monai.handlers import StatsHandler, TensorBoardStatsHandler, from_engine
+from monai.utils import str2bool
+
+from monai_jattn.data.checks import ReadableImages
+from monai_jattn.distributed import barrier, is_main_process
+from monai_jattn.handlers.checkpoint_loader import CheckpointLoader, load_pretrained
+from monai_jattn.handlers.iteration_budget import IterationBudget
+from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
+from monai_jattn.handlers.nan_loss import StopOnNanLoss
+from monai_jattn.handlers.training_curve import TrainingCurveSaver
+from monai_jattn.run_folders import check_inference_folders, prepare_evaluation, prepare_training
+
+__all__ = ["EvaluationRun", "InferenceRun", "TrainingMonitor", "TrainingRun"]
+
+
+class TrainingMonitor:
+    """
+    Ignite handler that attaches the handlers every bundle's trainer shares besides its ``ValidationHandler``
+    (which stays in the bundle's ``train#handlers`` list, where MONAI's bundle properties look for it):
+
+    - `StopOnNanLoss`: a NaN or infinite loss ends the run with an error;
+    - in the main process only: the loss in the log (MONAI's ``StatsHandler``) and in TensorBoard under
+      ``output_dir`` (``TensorBoardStatsHandler``), and Ignite's progress bar;
+    - in every process: `TrainingCurveSaver`, ``training_curve.json/.png`` in ``output_dir`` (written by rank 0).
+
+    A change to these handlers is one edit here for every bundle; a bundle adds its own handlers to its
+    ``train#handlers`` list (the fast recipe adds MONAI's ``LrScheduleHandler`` with ``+train#handlers``).
+
+    Args:
+        output_dir: the bundle's ``output_dir``.
+        validator: the bundle's ``validate#evaluator``, whose metric the training curve records.
+        main_process: False in the other processes of a multi-GPU run.
+
+    Example::
+
+        SupervisedTrainer(..., train_handlers=[TrainingMonitor("eval", evaluator), ValidationHandler(...)])
+    """
+
+    def __init__(self, output_dir: str | os.PathLike, validator: Engine | None = None, main_process: bool = True):
+        self.handlers: list = [StopOnNanLoss()]
+        if main_process:
+            loss = from_engine(["loss"], first=True)
+            self.handlers += [
+                StatsHandler(tag_name="train_loss", output_transform=loss),
+                TensorBoardStatsHandler(log_dir=str(output_dir), tag_name="train_loss", output_transform=loss),
+                ProgressBar(persist=True),
+            ]
+        self.handlers.append(TrainingCurveSaver(output_dir=str(output_dir), validator=validator))
+
+    def attach(self, engine: Engine) -> None:
+        """Attach every handler to the trainer ``engine``."""
+        for handler in self.handlers:
+            handler.attach(engine)
+
+
+class TrainingRun:
+    """
+    The ``run`` of every bundle's ``train.json``: ``"run": ["$@datalist_check", "$@train#runner.run()"]``.
+
+    `run` (in this order)
+
+    1. in the main process, makes ``ckpt_dir`` and ``output_dir`` ready and locks ``ckpt_dir``
+       (`monai_jattn.run_folders.prepare_training`: ``resume``/``overwrite`` rules, earlier runs moved aside,
+       never deleted); the other processes of a multi-GPU run wait for it and log warnings only;
+    2. starts from ``pretrained_path`` where ``load_pretrain`` is on and the weights fit the network
+       (`monai_jattn.handlers.load_pretrained`);
+    3. with ``resume``, restores ``resume_state`` from ``ckpt_dir/latest.pt`` when the trainer starts;
+    4. saves ``resume_state`` to ``ckpt_dir/latest.pt`` after every epoch (`LatestCheckpointSaver`);
+    5. ends the training at ``max_iterations`` or ``time_limit``, validated (`IterationBudget`);
+    6. runs the trainer.
+
+    Args:
+        trainer: the bundle's ``train#trainer``.
+        network: the network the trainer trains (``DistributedDataParallel`` is unwrapped to load weights).
+        resume_state: objects to save and restore by name, e.g. network, optimizer, trainer, best-model saver.
+        ckpt_dir: the bundle's ``ckpt_dir``.
+        output_dir: the bundle's ``output_dir``.
+        max_iterations: the training's iteration budget.
+        val_interval: iterations between validations.
+        validator: the bundle's ``validate#evaluator``, run once more when training stops between
+            validations; None: no final validation.
+        time_limit: seconds after which training stops (single process only), or None.
+        resume: continue the run in ``ckpt_dir`` (bool or a string ``str2bool`` reads).
+        overwrite: move an earlier run's checkpoints aside and start over.
+        load_pretrain: start from ``pretrained_path`` where it exists and fits.
+        pretrained_path: the bundle's shipped weights, ``models/model.pt``.
+        latest_name: the file name of the checkpoint that is resumed from.
+    """
+
+    def __init__(
+        self,
+        trainer: Engine,
+        network: torch.nn.Module,
+        resume_state: Mapping,
+        ckpt_dir: str | os.PathLike,
+        output_dir: str | os.PathLike,
+        max_iterations: int,
+        val_interval: int,
+        validator: Engine | None = None,
+        time_limit: float | None = None,
+        resume: bool | str = False,
+        overwrite: bool | str = False,
+        load_pretrain: bool | str = False,
+        pretrained_path: str | os.PathLike | None = None,
+        latest_name: str = "latest.pt",
+    ) -> None:
+        self.trainer = trainer
+        self.network = network
+        self.resume_state = resume_state
+        self.ckpt_dir = ckpt_dir
+        self.output_dir = output_dir
+        self.validator = validator
+        self.budget = IterationBudget(max_iterations, val_interval, validator, time_limit)
+        self.resume = str2bool(resume)
+        self.overwrite = str2bool(overwrite)
+        self.load_pretrain = str2bool(load_pretrain)
+        self.pretrained_path = pretrained_path
+        self.latest_name = latest_name
+
+    def run(self) -> None:
+        """Prepare the run folders, load the starting weights, attach the checkpoints and the budget, train."""
+        if is_main_process():
+            prepare_training(self.ckpt_dir, self.output_dir, self.resume, self.overwrite, self.latest_name)
+        barrier()
+        _quiet_unless_main(self.trainer, self.validator)
+        if self.pretrained_path is not None:
+            load_pretrained(self.network, self.pretrained_path, self.load_pretrain, self.resume)
+        if self.resume:
+            CheckpointLoader(
+                load_path=os.path.join(self.ckpt_dir, self.latest_name),
+                load_dict=dict(self.resume_state),
+                map_location=self.trainer.state.device,
+            ).attach(self.trainer)
+        LatestCheckpointSaver(save_dir=self.ckpt_dir, save_dict=dict(self.resume_state)).attach(self.trainer)
+        self.budget.attach(self.trainer)
+        self.trainer.run()
+
+
+class EvaluationRun:
+    """
+    The ``run`` of every bundle's ``evaluate.json``: the main process makes ``output_dir`` ready
+    (`monai_jattn.run_folders.prepare_evaluation`: an earlier evaluation's reports are moved aside), the other
+    processes of a multi-GPU run wait for it and log warnings only, then every process runs the evaluator.
+
+    Args:
+        evaluator: the bundle's ``validate#evaluator``.
+        output_dir: the bundle's ``output_dir``.
+    """
+
+    def __init__(self, evaluator: Engine, output_dir: str | os.PathLike) -> None:
+        self.evaluator = evaluator
+        self.output_dir = output_dir
+
+    def run(self) -> None:
+        """Prepare ``output_dir`` and evaluate."""
+        if is_main_process():
+            prepare_evaluation(self.output_dir)
+        barrier()
+        _quiet_unless_main(self.evaluator)
+        self.evaluator.run()
+
+
+class InferenceRun:
+    """
+    The ``run`` of the 2D bundles' ``inference.json`` over a folder of a user's images: ``output_dir`` is
+    checked against ``dataset_dir`` (`monai_jattn.run_folders.check_inference_folders`: never inside it, never
+    overwriting an input), every image is checked, the readable ones are segmented and the unreadable ones are
+    reported together at the end (`monai_jattn.data.ReadableImages`), so that one bad file neither stops the
+    others nor passes unnoticed.
+
+    Args:
+        evaluator: the bundle's ``evaluator``.
+        dataset: the evaluator's dataset, whose ``data`` becomes the readable entries.
+        datalist: every image found in ``dataset_dir``.
+        dataset_dir: the bundle's ``dataset_dir``.
+        output_dir: the bundle's ``output_dir``.
+    """
+
+    def __init__(
+        self,
+        evaluator: Engine,
+        dataset: torch.utils.data.Dataset,
+        datalist: Sequence[dict],
+        dataset_dir: str | os.PathLike,
+        output_dir: str | os.PathLike,
+    ) -> None:
+        self.evaluator = evaluator
+        self.dataset = dataset
+        self.datalist = datalist
+        self.dataset_dir = dataset_dir
+        self.output_dir = output_dir
+
+    def run(self) -> None:
+        """Check the folders and the images, segment the readable ones, raise for the others."""
+        check_inference_folders(self.dataset_dir, self.output_dir)
+        readable = ReadableImages(self.datalist)
+        self.dataset.data = readable.datalist
+        self.evaluator.run()
+        readable.raise_if_unreadable()
+
+
+def _quiet_unless_main(*engines: Engine | None) -> None:
+    """In the other processes of a multi-GPU run, the engines log warnings and errors only."""
+    if not is_main_process():
+        for engine in engines:
+            if engine is not None:
+                engine.logger.setLevel(logging.WARNING)

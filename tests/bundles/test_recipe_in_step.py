@@ -1,0 +1,67 @@
+"""The recipe every bundle shares stays one recipe: what is code lives in `monai_jattn.recipe` (one edit for all
+bundles); what the configs must declare themselves (MONAI's and the model zoo's ids) is the same in every bundle,
+so that a fix to one bundle's copy that misses another fails here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bundle_helpers import REPO
+from monai.bundle import ConfigParser
+
+BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation", "msd_jattn_segmentation"]
+SHARED_TRAIN_IDS = [
+    # speed, run folders, resume, pretrained weights, budget
+    "bundle_root", "ckpt_dir", "output_dir", "device", "amp", "amp_dtype", "channels_last", "compile", "cuda_graph",
+    "tf32", "speed", "seed", "resume", "overwrite", "load_pretrain", "pretrained_path", "time_limit",
+    "is_main_process", "network", "optimizer",
+    # trainer, evaluator, handlers, the run
+    "train#inferer", "train#handlers", "train#resume_state", "train#trainer", "train#runner",
+    "validate#dataloader", "validate#best_model_saver", "validate#handlers", "validate#evaluator",
+    "initialize", "finalize",
+]  # fmt: skip
+SHARED_EVALUATE_IDS = ["validate#runner", "run", "initialize"]
+
+
+def parsers(name: str) -> dict[str, ConfigParser]:
+    result = {}
+    for bundle in BUNDLES:
+        parser = ConfigParser()
+        parser.read_config(str(REPO / "bundles" / bundle / "configs" / name))
+        result[bundle] = parser
+    return result
+
+
+@pytest.mark.parametrize("name, ids", [("train.json", SHARED_TRAIN_IDS), ("evaluate.json", SHARED_EVALUATE_IDS)])
+def test_shared_ids_are_the_same_in_every_bundle(name, ids):
+    configs = parsers(name)
+    for id in ids:
+        values = {bundle: json.dumps(parser[id], sort_keys=True) for bundle, parser in configs.items()}
+        assert len(set(values.values())) == 1, f"{name} '{id}' differs between bundles: {values}"
+
+
+@pytest.mark.parametrize("name", ["multi_gpu_train.json", "multi_gpu_evaluate.json"])
+def test_multi_gpu_overlays_are_one_file(name):
+    texts = {bundle: (REPO / "bundles" / bundle / "configs" / name).read_text() for bundle in BUNDLES}
+    assert len(set(texts.values())) == 1, f"{name} differs between bundles"
+
+
+def _strings(node: object):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+@pytest.mark.parametrize(
+    "config", sorted(REPO.glob("bundles/*/configs/*.json")), ids=lambda p: f"{p.parent.parent.name}/{p.name}"
+)
+def test_no_python_lambda_in_a_config(config: Path):
+    lambdas = [s for s in _strings(json.loads(config.read_text())) if s.startswith("$") and "lambda" in s]
+    assert not lambdas, f"{config}: wiring belongs in a class of the package, not a lambda in JSON: {lambdas}"
