@@ -46,7 +46,7 @@ COMMON=(--bundle_root "$BUNDLE" --dataset_dir "$DATA" --ckpt_dir "$OUT/models" -
         "${NETWORK_ARGS[@]}")
 
 echo "[demo] 1/5 writing a synthetic DRIVE set to $DATA"
-python -m monai_jattn.data sample drive "$DATA" --train 20 --test 20 --seed 0
+python -m monai_jattn.datasets sample drive "$DATA" --train 20 --test 20 --seed 0
 
 echo "[demo] 2/5 training for $MINUTES minutes on $DEVICE (validation every $VAL_INTERVAL iterations)"
 python -m monai.bundle run --config_file "$BUNDLE/configs/train.json" "${COMMON[@]}" --output_dir "$OUT" --load_pretrain False \

@@ -94,7 +94,7 @@ step multi_gpu_evaluate 60 "$PY" -m torch.distributed.run --standalone --nproc_p
     --save_predictions False
 cd "$REPO" || exit 1
 
-step msd_sample 30 "$PY" -m monai_jattn.data sample msd "$OUT/work/msd_data" --train 4 --test 1 --size 48 48 32
+step msd_sample 30 "$PY" -m monai_jattn.datasets sample msd "$OUT/work/msd_data" --train 4 --test 1 --size 48 48 32
 cd "$REPO/bundles/msd_jattn_segmentation" || exit 1
 step msd_train 90 "$PY" -m monai.bundle run --config_file configs/train.json --dataset_dir "$OUT/work/msd_data" \
     --ckpt_dir "$OUT/work/msd/models" --output_dir "$OUT/work/msd/eval" --max_iterations 20 --val_interval 10 \

@@ -1,5 +1,6 @@
-"""Generic data pieces: data checks, splits, deferred datalists, the patch loader and synthetic images. Each
-dataset's own code lives under `monai_jattn.datasets`; this package imports none.
+"""Generic data pieces: data checks, splits, deferred datalists and the patch loader. Each dataset's own code,
+the data command line (`python -m monai_jattn.datasets`) and the synthetic images live under
+`monai_jattn.datasets`; this package imports none.
 
 The older public names (``drive_datalist``, ``isic2017_datalist``, ``write_drive_sample``,
 ``write_isic2017_sample``, and ``image_folder_datalist``, which asks the dataset registry) still resolve here,

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, nested_dirs, require_dir
-from monai_jattn.data.synthetic import synthesize_fundus
+from monai_jattn.datasets.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.settings import SettingError, check_count, check_image_size
 from monai_jattn.utils import save_image_atomic

@@ -1,4 +1,4 @@
-"""Figures of raw vs preprocessed samples, for docs/data.md (``python -m monai_jattn.data figure``).
+"""Figures of raw vs preprocessed samples, for docs/data.md (``python -m monai_jattn.datasets figure``).
 
 Generic: each dataset draws its own panels (`DatasetSpec.figure_panels`); this module lays them out.
 """

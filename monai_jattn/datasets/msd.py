@@ -306,7 +306,7 @@ def msd_datalist(
 
 
 def check_msd_files(datalist: Sequence[dict]) -> list[dict]:
-    """Read every image and label of ``datalist`` completely (``python -m monai_jattn.data check msd``).
+    """Read every image and label of ``datalist`` completely (``python -m monai_jattn.datasets check msd``).
 
     `msd_datalist` reads headers (and labels with ``check_values``); this also decompresses every image, so
     a truncated or damaged ``.nii.gz`` is found before a run.

@@ -33,7 +33,7 @@ logger = logging.getLogger("monai_jattn.data")
 
 @dataclass(frozen=True)
 class SampleOption:
-    """One command-line option of ``python -m monai_jattn.data sample <dataset>``.
+    """One command-line option of ``python -m monai_jattn.datasets sample <dataset>``.
 
     Args:
         flag: the option, e.g. ``"--train"`` or ``"--no-test-labels"``.

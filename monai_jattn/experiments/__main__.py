@@ -7,7 +7,7 @@ Examples::
         --output_dir outputs/ablation_drive --max_iterations 60000 --seeds 0,1,2
 
     # a small CPU run on sample data, three models, a shrunken network
-    python -m monai_jattn.data sample drive data/drive_sample --train 4 --test 2 --size 64 64
+    python -m monai_jattn.datasets sample drive data/drive_sample --train 4 --test 2 --size 64 64
     python -m monai_jattn.experiments ablation --dataset drive --dataset_dir data/drive_sample \\
         --output_dir outputs/ablation_small --models dense_unet,pwa,ja9 --max_iterations 20 \\
         --seeds 0,1 --override num_workers=0 --override 'patch_size=[32, 32]' \\

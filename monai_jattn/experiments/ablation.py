@@ -287,7 +287,7 @@ def run_ablation(
     Args:
         dataset: a registered dataset with a bundle (see :func:`bundle_datasets`), e.g. ``"drive"``.
         dataset_dir: the dataset in its official layout (real or written by
-            ``python -m monai_jattn.data sample ...``); the segmentation grid needs a 2D test split with labels.
+            ``python -m monai_jattn.datasets sample ...``); the segmentation grid needs a 2D test split with labels.
         output_dir: where ``runs/`` and the results go.
         models: model names (see :data:`~monai_jattn.networks.names.MODEL_VARIANTS`), default the
             paper's twelve (`PAPER_MODELS`); ``basic_unet`` adds MONAI's BasicUNet.

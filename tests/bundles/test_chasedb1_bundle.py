@@ -21,7 +21,7 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics
 
 from monai_jattn.datasets.drive import write_drive_sample
-from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.chasedb1 import chasedb1_datalist
 
 CONFIGS = configs("drive_jattn_segmentation")

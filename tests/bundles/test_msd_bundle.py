@@ -23,7 +23,7 @@ from bundle_helpers import (
     run_workflow,
 )
 
-from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.msd import msd_datalist, write_msd_sample
 from monai_jattn.run_folders import RunFolderError
 

@@ -1,4 +1,4 @@
-"""The command line: python -m monai_jattn.data sample | datalist | check | figure."""
+"""The command line: python -m monai_jattn.datasets sample | datalist | check | figure."""
 
 import json
 import runpy
@@ -12,7 +12,7 @@ from PIL import Image
 
 from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.datasets.isic2017 import isic2017_datalist
-from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.__main__ import main
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +108,22 @@ def test_figure(dataset, drive_root, isic_root, tmp_path):
 
 @pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
 def test_module_entry_point(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["python -m monai_jattn.data", "--help"])
+    monkeypatch.setattr(sys, "argv", ["python -m monai_jattn.datasets", "--help"])
     with pytest.raises(SystemExit) as exit_info:
-        runpy.run_module("monai_jattn.data", run_name="__main__")  # what `python -m monai_jattn.data` runs
+        runpy.run_module("monai_jattn.datasets", run_name="__main__")  # what `python -m monai_jattn.datasets` runs
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
     assert "sample" in help_text and "datalist" in help_text and "check" in help_text
+
+
+@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
+def test_the_old_command_warns_and_runs_the_new_one(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["python -m monai_jattn.data", "--help"])  # the old command, on purpose
+    with pytest.warns(FutureWarning, match="use `python -m monai_jattn.datasets`"):
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_module("monai_jattn.data", run_name="__main__")
+    assert exit_info.value.code == 0
+    assert "python -m monai_jattn.datasets" in capsys.readouterr().out
 
 
 def test_an_absent_split_is_a_warning_a_broken_one_an_error(drive_root, tmp_path, caplog):

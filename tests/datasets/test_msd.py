@@ -173,7 +173,7 @@ def test_registered(sample, tmp_path):
 
 
 def test_data_check_command_reads_every_volume(sample, tmp_path, capsys):
-    from monai_jattn.data.__main__ import main
+    from monai_jattn.datasets.__main__ import main
 
     root = _copy(sample, tmp_path / "checked")
     assert main(["check", "msd", str(root)]) == 0

@@ -1,6 +1,7 @@
 """The dataset registry: generic code imports no dataset, old names resolve, and a dataset registered later
 appears in every data command with no other code change."""
 
+import ast
 import json
 import re
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.data.__main__ import main
+from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets import DatasetSpec, SampleOption, dataset_names, get_dataset, register_dataset, registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"
@@ -47,10 +48,12 @@ assert any("import it from monai_jattn.datasets.drive" in str(w.message) for w i
 def test_nothing_in_the_project_uses_the_old_names():
     """The old names warn; the package, scripts, bundles and tests use the new ones (issue 17)."""
     import monai_jattn.data as data
+    import monai_jattn.data.synthetic as synthetic
     import monai_jattn.transforms as transforms
 
     repo = Path(__file__).resolve().parents[2]
     old = [(module.__name__, name) for module in (data, transforms) for name in module._MOVED]
+    old += [(synthetic.__name__, name) for name in synthetic.__all__]
     files = [p for folder in ("monai_jattn", "scripts", "bundles", "tests") for p in (repo / folder).rglob("*")]
     users = []
     for path in files:
@@ -62,7 +65,26 @@ def test_nothing_in_the_project_uses_the_old_names():
             imported = " ".join(a + b for a, b in found)
             if f"{module}.{name}" in text or re.search(rf"\b{name}\b", imported):
                 users.append(f"{path.relative_to(repo)}: {module}.{name}")
+        if path.parts[-3:] == ("monai_jattn", "data", "__main__.py"):
+            continue  # the old command's own hand-over
+        old_command = re.compile(r"-m monai_jattn\.data\b(?!\.)|monai_jattn\.data\.__main__")
+        for line in text.splitlines():
+            if old_command.search(line) and "on purpose" not in line:
+                users.append(f"{path.relative_to(repo)}: {line.strip()}")
     assert not users, users
+
+
+def test_no_import_runs_back_up_from_the_generic_data_package():
+    """monai_jattn.data (generic pieces) never imports monai_jattn.datasets (the datasets use it); its one
+    compatibility path, the old command's ``__main__``, hands over by name through runpy."""
+    package = Path(__file__).resolve().parents[2] / "monai_jattn" / "data"
+    arrows = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            arrows += [f"{path.name}: {n}" for n in names if n.startswith("monai_jattn.datasets")]
+    assert not arrows, arrows
 
 
 def test_registered_datasets_and_their_splits():

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.synthetic import DRIVE_IMAGE_SIZE, save_binary_gif, synthesize_fundus
+from monai_jattn.datasets.synthetic import DRIVE_IMAGE_SIZE, save_binary_gif, synthesize_fundus
 from monai_jattn.settings import check_count, check_image_size
 from monai_jattn.utils import save_image_atomic
 

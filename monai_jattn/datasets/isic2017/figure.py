@@ -1,4 +1,4 @@
-"""The panels of ``python -m monai_jattn.data figure isic2017``: a raw image, its label and training inputs."""
+"""The panels of ``python -m monai_jattn.datasets figure isic2017``: a raw image, its label and training inputs."""
 
 from __future__ import annotations
 

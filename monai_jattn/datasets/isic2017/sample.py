@@ -13,7 +13,7 @@ from PIL import Image
 
 from monai_jattn.settings import check_count, check_image_size
 from monai_jattn.utils import save_image_atomic, write_text_atomic
-from monai_jattn.data.synthetic import synthesize_dermoscopy
+from monai_jattn.datasets.synthetic import synthesize_dermoscopy
 from monai_jattn.datasets.isic2017.layout import ISIC2017_FOLDERS
 
 __all__ = ["ISIC2017_SAMPLE_SIZES", "write_isic2017_sample"]
