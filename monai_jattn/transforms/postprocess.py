@@ -215,20 +215,47 @@ class SaveSegmentationPNGd(Transform):
         if not isinstance(image, MetaTensor) or "filename_or_obj" not in image.meta:
             raise ValueError(f"'{self.image_key}' does not name the file it was loaded from; cannot draw the overlay.")
         source = str(image.meta["filename_or_obj"])
-        original = self._loader.load(source) / 255.0  # at any bit depth, as the network saw it
+        original = self._loader.load(source)  # 0-255 at any bit depth, as the network saw it
         if tuple(original.shape[1:]) != tuple(pred.shape[1:]) or prob.shape != pred.shape:
             raise ValueError(
                 f"{source}: prediction shapes {tuple(prob.shape)} / {tuple(pred.shape)} do not match the original "
                 f"image ({tuple(original.shape[1:])}); invert spatial transforms before saving."
             )
         outline = LabelToContour()(pred) if self.overlay == "contour" else pred
-        overlay = blend_images(
-            original, outline, self.alpha, self.cmap, rescale_arrays=False, transparent_background=True
-        )
         image_id = str(data[self.id_key])
-        for suffix, array in (("prob", prob), ("mask", pred), ("overlay", overlay)):
-            _write_png(np.asarray(array, dtype=np.float32), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
+        for suffix, array in (("prob", prob), ("mask", pred)):
+            _write_png(_to_uint8(array), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
+        del prob, pred
+        _write_png(self._overlay(original, outline), os.path.join(self.output_dir, f"{image_id}_overlay.png"))
         return data
+
+    def _overlay(self, original: torch.Tensor, outline: torch.Tensor) -> np.ndarray:
+        """MONAI's ``blend_images`` of ``original`` (0-255) and ``outline``, strip by strip along the first
+        spatial axis into one uint8 array: the float copies ``blend_images`` makes are one strip large, not one
+        image (an 8000 x 8000 photograph would need several GB at once)."""
+        overlay = np.empty((original.shape[0], *original.shape[1:]), dtype=np.uint8)
+        for start in range(0, original.shape[1], _STRIP):
+            rows = slice(start, start + _STRIP)
+            strip = blend_images(
+                original[:, rows] / 255.0,
+                outline[:, rows],
+                self.alpha,
+                self.cmap,
+                rescale_arrays=False,
+                transparent_background=True,
+            )
+            overlay[:, rows] = _to_uint8(strip)
+        return overlay
+
+
+_STRIP = 512
+"""Rows of an overlay blended at once."""
+
+
+def _to_uint8(array: torch.Tensor | np.ndarray) -> np.ndarray:
+    """An array in [0, 1] as uint8 0..255 (rounded), computed in float32."""
+    pixels = np.asarray(array, dtype=np.float32)
+    return np.rint(np.clip(pixels, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
 
 
 def _argmax_channels(probs: torch.Tensor) -> torch.Tensor:
@@ -268,10 +295,9 @@ def _source(data: Mapping) -> str:
     return next(iter(batch_files(data)), "<unknown file>")
 
 
-def _write_png(array: np.ndarray, path: str) -> None:
-    """Write a channel-first array in [0, 1] (MONAI's PIL orientation) as an 8-bit PNG, atomically: 1 channel
+def _write_png(pixels: np.ndarray, path: str) -> None:
+    """Write a channel-first uint8 array (MONAI's PIL orientation) as an 8-bit PNG, atomically: 1 channel
     gives a grey PNG, 3 an RGB one, at any size (``PILWriter.set_data_array`` would squeeze a 1-pixel side)."""
-    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0)
     pixels = pixels[0] if pixels.shape[0] == 1 else np.moveaxis(pixels, 0, -1)
     png = PILWriter.create_backend_obj(pixels, dtype=np.uint8, scale=None, reverse_indexing=True)
     write_atomic(path, lambda tmp: png.save(tmp, format="PNG"))

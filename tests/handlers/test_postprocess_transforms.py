@@ -210,3 +210,22 @@ def test_images_one_pixel_wide_or_high_are_written(tmp_path, height, width):
     np.testing.assert_array_equal(mask, expected)
     np.testing.assert_array_equal(prob, np.where(expected > 0, round(0.6 * 255), 0))
     assert overlay.shape == (height, width, 3)
+
+
+@pytest.mark.parametrize("overlay", ["fill", "contour"])
+def test_overlay_blended_in_strips_equals_monai_blend_of_the_whole_image(tmp_path, loaded, monkeypatch, overlay):
+    """The overlay is blended strip by strip (bounded memory for huge photographs); with strips of 7 columns
+    of MONAI's (C, W, H) layout it is the rounded ``blend_images`` of the whole image, pixel for pixel."""
+    import monai_jattn.transforms.postprocess as postprocess
+    from monai.transforms import LabelToContour
+    from monai.visualize import blend_images
+
+    data, rgb = loaded
+    monkeypatch.setattr(postprocess, "_STRIP", 7)
+    SaveSegmentationPNGd(tmp_path, overlay=overlay)(data)
+    outline = LabelToContour()(data["pred"]) if overlay == "contour" else data["pred"]
+    whole = blend_images(
+        data["image"] / 255.0, outline, 0.6, "winter", rescale_arrays=False, transparent_background=True
+    )
+    expected = np.rint(np.clip(np.asarray(whole, dtype=np.float32), 0, 1) * np.float32(255)).astype(np.uint8)
+    np.testing.assert_array_equal(read(tmp_path / "case_01_overlay.png"), np.moveaxis(expected, 0, -1).swapaxes(0, 1))
