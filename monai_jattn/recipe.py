@@ -133,6 +133,7 @@ class TrainingRun:
 
     def run(self) -> None:
         """Prepare the run folders, load the starting weights, attach the checkpoints and the budget, train."""
+        self.budget.check()  # before any folder is touched
         if is_main_process():
             prepare_training(self.ckpt_dir, self.output_dir, self.resume, self.overwrite, self.latest_name)
         barrier()

@@ -34,7 +34,7 @@ class IterationBudget:
         time_limit: seconds after which the training stops; None: no limit.
 
     Raises:
-        ValueError: at `attach`, a ``time_limit`` in a distributed run of several processes.
+        ValueError: at `check` and `attach`, a ``time_limit`` in a distributed run of several processes.
 
     Example::
 
@@ -49,14 +49,19 @@ class IterationBudget:
         self.validator = validator
         self.time_limit = time_limit
 
+    def check(self) -> None:
+        """Raise `ValueError` for a ``time_limit`` in a distributed run of several processes (called by `attach`;
+        call it earlier to refuse before anything is written)."""
+        if self.time_limit is not None and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            raise ValueError(
+                f"time_limit ({self.time_limit} s) is for single-process runs: the processes of a distributed "
+                "run would stop at different iterations. Leave time_limit null and set max_iterations."
+            )
+
     def attach(self, engine: Engine) -> None:
         """Add the stop at ``max_iterations``, the time limit and the final validation to ``engine``."""
+        self.check()
         if self.time_limit is not None:
-            if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-                raise ValueError(
-                    f"time_limit ({self.time_limit} s) is for single-process runs: the processes of a distributed "
-                    "run would stop at different iterations. Leave time_limit null and set max_iterations."
-                )
             engine.add_event_handler(Events.ITERATION_COMPLETED, TimeLimit(max(1, math.ceil(self.time_limit))))
         if self.max_iterations % self.val_interval:
             engine.add_event_handler(Events.ITERATION_COMPLETED(once=self.max_iterations), self._stop)

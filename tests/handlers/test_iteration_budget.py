@@ -77,3 +77,18 @@ def test_training_monitor_stops_on_nan_and_writes_the_curve(tmp_path):
     TrainingMonitor(tmp_path, main_process=False).attach(trainer)
     with pytest.raises(FloatingPointError, match="iteration 3"):
         trainer.run(range(3), max_epochs=1)
+
+
+def test_a_time_limit_is_refused_with_several_processes_before_any_folder_is_touched(tmp_path, monkeypatch):
+    import monai_jattn.handlers.iteration_budget as budget_module
+    from monai_jattn.recipe import TrainingRun
+
+    monkeypatch.setattr(budget_module.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(budget_module.dist, "get_world_size", lambda: 2)
+    with pytest.raises(ValueError, match="time_limit .* single-process runs"):
+        IterationBudget(10, 5, time_limit=60).check()
+    IterationBudget(10, 5).check()  # no time limit: fine with several processes
+    run = TrainingRun(Engine(lambda e, b: None), None, {}, tmp_path / "models", tmp_path / "eval", 10, 5, time_limit=60)
+    with pytest.raises(ValueError, match="time_limit"):
+        run.run()
+    assert not (tmp_path / "models").exists() and not (tmp_path / "eval").exists()
