@@ -1,7 +1,7 @@
 """The training recipe every bundle shares, as the components its configs name: the trainer's handlers, and the
-steps of a training run and of an evaluation run (run folders, lock, starting weights, resume, checkpoints,
-iteration budget, time limit, final validation; one process or one per GPU). A bundle's configs hold what
-differs between datasets: data, transforms, network, loss, metrics."""
+steps of a training, an evaluation and an inference run (run folders, lock, starting weights, resume,
+checkpoints, iteration budget, time limit, final validation; one process or one per GPU). A bundle's configs
+hold what differs between datasets: data, transforms, network, loss, metrics."""
 
 from __future__ import annotations
 
