@@ -233,7 +233,7 @@ class SaveSegmentationPNGd(Transform):
         """MONAI's ``blend_images`` of ``original`` (0-255) and ``outline``, strip by strip along the first
         spatial axis into one uint8 array: the float copies ``blend_images`` makes are one strip large, not one
         image (an 8000 x 8000 photograph would need several GB at once)."""
-        overlay = np.empty((original.shape[0], *original.shape[1:]), dtype=np.uint8)
+        overlay = np.empty(tuple(original.shape), dtype=np.uint8)
         for start in range(0, original.shape[1], _STRIP):
             rows = slice(start, start + _STRIP)
             strip = blend_images(
