@@ -456,7 +456,7 @@ SPEC = DatasetSpec(
         SampleOption("--test", "num_test_children", 1, "test children (0-4), two images (L, R) each"),
     ),
     bundle="drive_jattn_segmentation",
-    bundle_overrides={"dataset": "chasedb1"},
+    bundle_overrides={"dataset_name": "chasedb1"},
     spatial_dims=2,
     in_channels=1,
     classes=("background", "vessel"),

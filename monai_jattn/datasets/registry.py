@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monai_jattn.data.checks import DatasetError
 from monai_jattn.data.split import split_train_val
 
 __all__ = [
@@ -68,7 +69,7 @@ class DatasetSpec:
             ``write_sample`` by their ``dest``.
         bundle: the folder under ``bundles/`` that trains and evaluates the dataset.
         bundle_overrides: config overrides that select the dataset in that bundle (e.g.
-            ``{"dataset": "chasedb1"}`` where one bundle serves several datasets).
+            ``{"dataset_name": "chasedb1"}`` where one bundle serves several datasets).
         spatial_dims: 2 or 3.
         in_channels: channels of the network input after preprocessing.
         classes: class names by label value, background first; empty where each copy names its own (MSD's
@@ -176,7 +177,30 @@ def dataset_datalist(
         )
     if split not in spec.splits:
         raise ValueError(f"{spec.title} has splits {spec.splits}, not {split!r}")
-    return spec.datalist(root, split, require_labels=require_labels)
+    try:
+        return spec.datalist(root, split, require_labels=require_labels)
+    except DatasetError as err:
+        hint = _other_layout_hint(spec, root, split)
+        if hint:
+            raise DatasetError(f"{err}; {hint}") from err
+        raise
+
+
+def _other_layout_hint(spec: DatasetSpec, root: str | os.PathLike, split: str) -> str:
+    """Which other registered dataset's layout ``root`` holds, and how to select it ("" when none does or
+    ``root`` holds ``spec``'s own layout); for the error of a bundle whose ``dataset_name`` does not fit."""
+    if not os.path.isdir(root) or spec.has_split(root, split):
+        return ""
+    for other in _REGISTRY.values():
+        if other.name == spec.name or split not in other.splits or not other.has_split(root, split):
+            continue
+        if other.bundle == spec.bundle:
+            return (
+                f"it holds the {other.title} layout: set the config id dataset_name to {other.name!r} "
+                f"(--dataset_name {other.name})"
+            )
+        return f"it holds the {other.title} layout, which the bundle {other.bundle!r} trains"
+    return ""
 
 
 def dataset_train_val(

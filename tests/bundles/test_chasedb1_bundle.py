@@ -1,4 +1,4 @@
-"""CHASE_DB1 through the DRIVE bundle's configs (``--dataset chasedb1``) on tiny samples, CPU only: training,
+"""CHASE_DB1 through the DRIVE bundle's configs (``--dataset_name chasedb1``) on tiny samples, CPU only: training,
 evaluation in both protocols with the 2nd-observer row, and the cross-dataset command (train on DRIVE,
 evaluate on CHASE_DB1 with ``image_zoom`` from `zoom_to_drive`) as one ``python -m monai.bundle run``."""
 
@@ -11,6 +11,7 @@ import pytest
 from bundle_helpers import (
     cli_args,
     configs,
+    dataset_error,
     load_checkpoint,
     read_binary,
     read_png,
@@ -41,11 +42,11 @@ def chase(tmp_path_factory):
     return root
 
 
-def settings(dataset_dir, run_dir, dataset="chasedb1", **more):
-    """Tiny settings for ``dataset`` (a registered name) in ``dataset_dir``; val_fraction 0.25: one of the four
+def settings(dataset_dir, run_dir, dataset_name="chasedb1", **more):
+    """Tiny settings for ``dataset_name`` (a registered name) in ``dataset_dir``; val_fraction 0.25: one of the four
     training images validates."""
     more = {"patch_size": [32, 32], "val_fraction": 0.25, **more}
-    return run_settings(CONFIGS, dataset_dir, run_dir, **more) | {"dataset": dataset}  # not a keyword: the helper's own
+    return run_settings(CONFIGS, dataset_dir, run_dir, **more) | {"dataset_name": dataset_name}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,17 @@ def trained(chase, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("chase_run")
     run_workflow([TRAIN], **settings(chase, run_dir, max_iterations=2, val_interval=2))
     return run_dir
+
+
+def test_training_on_a_chasedb1_folder_with_the_drive_dataset_name_says_which_name_to_set(chase, tmp_path):
+    overrides = settings(chase, tmp_path, dataset_name="drive", max_iterations=2, val_interval=2)
+    with pytest.raises(RuntimeError) as failure:
+        run_workflow([TRAIN], **overrides)
+    message = str(dataset_error(failure.value))
+    assert message.startswith(f"{chase}: no DRIVE 'training/images' folder found")
+    assert message.endswith("it holds the CHASE_DB1 layout: set the config id dataset_name to 'chasedb1' "
+                            "(--dataset_name chasedb1)")  # fmt: skip
+    assert not (tmp_path / "models").exists(), "the run folder was created before the data were checked"
 
 
 def test_training_on_chasedb1(trained):

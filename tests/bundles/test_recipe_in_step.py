@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from pydoc import locate
 
 import pytest
 from bundle_helpers import REPO
 from monai.bundle import ConfigParser
+from monai.bundle.config_item import ComponentLocator
 
 BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation", "msd_jattn_segmentation"]
 SHARED_TRAIN_IDS = [
@@ -69,3 +71,35 @@ def _strings(node: object):
 def test_no_python_lambda_in_a_config(config: Path):
     lambdas = [s for s in _strings(json.loads(config.read_text())) if s.startswith("$") and "lambda" in s]
     assert not lambdas, f"{config}: wiring belongs in a class of the package, not a lambda in JSON: {lambdas}"
+
+
+def _kind(value: object) -> str | None:
+    """What a config item is, where the JSON says it without running anything: ``object`` (a component whose
+    ``_target_`` is a class), ``section`` (ids under it), or the literal's type; None where it is computed (a
+    ``$`` expression, an ``@`` reference, a function's result, or null)."""
+    if isinstance(value, dict):
+        if "_target_" not in value:
+            return "section"
+        target = value["_target_"]
+        if "." not in target:  # a MONAI name, as MONAI's ConfigComponent finds it
+            module = ComponentLocator().get_component_module_name(target)
+            target = f"{module if isinstance(module, str) else module[0]}.{target}"
+        component = locate(target)
+        return "object" if isinstance(component, type) else None
+    if value is None or (isinstance(value, str) and value[:1] in "$@"):
+        return None
+    return {bool: "bool", int: "number", float: "number", str: "text", list: "list"}[type(value)]
+
+
+def test_each_config_id_means_one_thing_in_every_config():
+    kinds: dict[str, dict[str, str]] = {}
+    for path in sorted(REPO.glob("bundles/*/configs/*.json")):
+        if path.name == "metadata.json":
+            continue
+        for id, value in json.loads(path.read_text()).items():
+            kind = _kind(value)
+            if kind is not None:
+                kinds.setdefault(id.lstrip("+"), {})[f"{path.parent.parent.name}/{path.name}"] = kind
+    mixed = {id: where for id, where in kinds.items() if len(set(where.values())) > 1}
+    assert not mixed, f"config ids that are one kind of thing in one config and another kind in another: {mixed}"
+    assert {kinds["dataset"][where] for where in kinds["dataset"]} == {"object"}, "'dataset' must be a Dataset"

@@ -262,7 +262,7 @@ def test_zoom_to_drive_follows_the_sample_geometry(sample):
 def test_registered_spec(sample):
     spec = get_dataset("CHASEDB1")
     assert spec is chasedb1.SPEC and spec.title == "CHASE_DB1" and spec.splits == ("training", "test")
-    assert spec.bundle == "drive_jattn_segmentation" and spec.bundle_overrides == {"dataset": "chasedb1"}
+    assert spec.bundle == "drive_jattn_segmentation" and spec.bundle_overrides == {"dataset_name": "chasedb1"}
     assert spec.fov_key == "mask" and spec.second_observer and spec.classes == ("background", "vessel")
     assert {o.dest for o in spec.sample_options} == {"num_train_children", "num_test_children"}
     assert spec.official_role(sample / "Image_01L_1stHO.png")[0] == "CHASE_DB1 1st-observer vessel label"

@@ -171,6 +171,21 @@ def test_a_bundle_refuses_the_dataset_of_another_bundle(tmp_path):
         dataset_datalist("stare", tmp_path, "training", bundle="drive_jattn_segmentation")
 
 
+def test_a_folder_in_another_registered_layout_is_named_with_the_setting_that_selects_it(tmp_path):
+    from monai_jattn.datasets import dataset_datalist
+    from monai_jattn.datasets.isic2017 import write_isic2017_sample
+
+    isic = write_isic2017_sample(tmp_path / "isic", num_train=2, num_val=0, num_test=0, seed=0, image_size=(16, 16))
+    with pytest.raises(DatasetError) as error:
+        dataset_datalist("drive", isic, "training", bundle="drive_jattn_segmentation")
+    assert str(error.value).startswith(f"{isic}: no DRIVE 'training/images' folder found")
+    hint = "it holds the ISIC-2017 layout, which the bundle 'isic2017_jattn_segmentation' trains"
+    assert str(error.value).endswith(hint)
+    with pytest.raises(DatasetError) as error:  # a folder in no registered layout: the error as it was
+        dataset_datalist("drive", tmp_path, "training")
+    assert "layout" not in str(error.value)
+
+
 def test_train_val_uses_the_official_validation_split_or_holds_out_a_fraction(tmp_path, caplog):
     from monai_jattn.datasets.isic2017 import write_isic2017_sample
     from monai_jattn.datasets import dataset_datalist, dataset_train_val

@@ -58,7 +58,7 @@ SPEC = DatasetSpec(
         SampleOption("--no-test-labels", "with_test_labels", True, "omit test/1st_manual, like current downloads"),
     ),
     bundle="drive_jattn_segmentation",
-    bundle_overrides={"dataset": "drive"},
+    bundle_overrides={"dataset_name": "drive"},
     spatial_dims=2,
     in_channels=1,
     classes=("background", "vessel"),
