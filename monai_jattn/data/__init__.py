@@ -9,7 +9,7 @@ imported from their dataset module on first use (PEP 562).
 
 from monai_jattn.moved_names import moved_names
 
-from .checks import SUPPORTED_SUFFIXES, DatasetError, ReadableImages, check_datalist
+from .checks import SUPPORTED_SUFFIXES, DatasetError, FileInspector, ReadableImages, check_datalist
 from .deferred import datalist_or_empty
 from .patch_loader import CachedPatchLoader
 from .sources import batch_files
@@ -28,6 +28,7 @@ __all__ = [
     "CachedPatchLoader",
     "SUPPORTED_SUFFIXES",
     "DatasetError",
+    "FileInspector",
     "ReadableImages",
     "batch_files",
     "check_datalist",

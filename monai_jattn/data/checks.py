@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +20,7 @@ logger = logging.getLogger("monai_jattn.data")
 
 __all__ = [
     "DatasetError",
+    "FileInspector",
     "nested_dirs",
     "HIGH_BIT_DEPTH_RANGES",
     "ReadableImages",
@@ -194,10 +195,20 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
     return size, None
 
 
+FileInspector = Callable[[str, bool], tuple[tuple[int, ...] | None, str | None]]
+"""``inspect(path, binary) -> (size or None, problem or None)``: reads one file completely, as `_inspect_file` does
+for 2D images; a size of None is not compared with the entry's other files."""
+
+
 def _datalist_problems(
-    datalist: Sequence[dict], image_key: str, binary_keys: Sequence[str], num_workers: int | None
+    datalist: Sequence[dict],
+    image_key: str,
+    binary_keys: Sequence[str],
+    num_workers: int | None,
+    inspect_file: FileInspector | None = None,
 ) -> tuple[dict[int, list[str]], list[str]]:
-    """Open every file of ``datalist`` once: the problems of each entry (by index), and those of the whole list."""
+    """Open every file of ``datalist`` once (with ``inspect_file``, default `_inspect_file`): the problems of each
+    entry (by index), and those of the whole list."""
     entry_problems: dict[int, list[str]] = {}
     jobs: dict[str, bool] = {}
     for index, entry in enumerate(datalist):
@@ -209,7 +220,7 @@ def _datalist_problems(
                 jobs[str(entry[key])] = key != image_key
     workers = num_workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = dict(zip(jobs, pool.map(_inspect_file, jobs, jobs.values())))
+        results = dict(zip(jobs, pool.map(inspect_file or _inspect_file, jobs, jobs.values())))
     for index, entry in enumerate(datalist):
         if index in entry_problems:
             continue
@@ -294,6 +305,9 @@ class ReadableImages:
         image_key: the key of the image file in each entry.
         binary_keys: keys of binary files (checked where an entry has them).
         num_workers: threads that read files; default: the number of CPUs, at most 8.
+        inspect_file: ``inspect(path, binary) -> (size or None, problem or None)``, reading one file completely;
+            default: the 2D images' check of `check_datalist` (e.g. `monai_jattn.datasets.msd.inspect_nifti` for
+            NIfTI volumes).
 
     Raises:
         DatasetError: at once, when no entry is readable, or the datalist is empty or has duplicate ids.
@@ -311,10 +325,11 @@ class ReadableImages:
         image_key: str = "image",
         binary_keys: Sequence[str] = ("label", "mask"),
         num_workers: int | None = None,
+        inspect_file: FileInspector | None = None,
     ) -> None:
         if len(datalist) == 0:
             raise DatasetError("the datalist is empty: no images were found")
-        entry_problems, list_problems = _datalist_problems(datalist, image_key, binary_keys, num_workers)
+        entry_problems, list_problems = _datalist_problems(datalist, image_key, binary_keys, num_workers, inspect_file)
         if list_problems:
             raise _report(list_problems, "the datalist")
         self.problems = list(dict.fromkeys(p for index in sorted(entry_problems) for p in entry_problems[index]))

@@ -39,6 +39,8 @@ __all__ = [
     "MSD_FALLBACK_FACTS",
     "MSD_SAMPLE_CLASSES",
     "SPEC",
+    "check_msd_files",
+    "inspect_nifti",
     "msd_datalist",
     "msd_facts",
     "msd_has_split",
@@ -210,8 +212,8 @@ def _check_entry(
         found = int(np.prod(image.shape[spatial_dims:], dtype=int))
         if found != channels:
             return (
-                f"{entry['image']}: {found} channel(s) (shape {list(image.shape)}), but the 'modality' of "
-                f"{MSD_DATASET_JSON} lists {channels}"
+                f"{entry['image']}: {found} channel(s) (shape {list(image.shape)}, read as {spatial_dims}D images with "
+                f"one channel per modality on a last axis), but the 'modality' of {MSD_DATASET_JSON} lists {channels}"
             )
         if "label" not in entry:
             return None
@@ -305,6 +307,26 @@ def msd_datalist(
     return datalist
 
 
+def inspect_nifti(path: str | os.PathLike, binary: bool = False) -> tuple[tuple[int, ...] | None, str | None]:
+    """Read one NIfTI file completely (decompressing all of it, which a header read does not): ``(None,
+    problem)``, the problem as ``"<file>: <what>"``, or ``(None, None)`` for a readable file; the size is None, as
+    `msd_datalist` compares each label's grid with its image's. A `monai_jattn.data.FileInspector`, for
+    `monai_jattn.data.ReadableImages` at inference.
+
+    Args:
+        path: a ``.nii`` or ``.nii.gz`` file.
+        binary: whether it is a label (named so in the problem), else an image.
+    """
+    what = "label" if binary else "image"
+    try:
+        np.asanyarray(_load_header(str(path), what).dataobj)
+    except DatasetError as e:
+        return None, str(e)
+    except Exception as e:  # noqa: BLE001 (zlib, EOF, nibabel errors of a truncated file)
+        return None, f"{path}: not a readable NIfTI {what} ({type(e).__name__}: {e})"
+    return None, None
+
+
 def check_msd_files(datalist: Sequence[dict]) -> list[dict]:
     """Read every image and label of ``datalist`` completely (``python -m monai_jattn.datasets check msd``).
 
@@ -323,14 +345,9 @@ def check_msd_files(datalist: Sequence[dict]) -> list[dict]:
     problems = []
     for entry in datalist:
         for key in ("image", "label"):
-            if key not in entry:
-                continue
-            try:
-                np.asanyarray(_load_header(entry[key], key).dataobj)
-            except DatasetError as e:
-                problems.append(str(e))
-            except Exception as e:  # noqa: BLE001 (zlib, EOF, nibabel errors of a truncated file)
-                problems.append(f"{entry[key]}: not a readable NIfTI {key} ({type(e).__name__}: {e})")
+            if key in entry:
+                _, problem = inspect_nifti(entry[key], key == "label")
+                problems += [problem] if problem else []
     if problems:
         raise DatasetError(f"{len(problems)} unreadable file(s):\n" + "\n".join(problems))
     return list(datalist)

@@ -69,10 +69,20 @@ class CheckpointLoader(_MonaiCheckpointLoader):
     truncated, corrupt or unsafe file (see `load_checkpoint`), or one whose weights do not fit the network
     (other network settings). All arguments are `monai.handlers.CheckpointLoader`'s.
 
+    Args:
+        args, kwargs: `monai.handlers.CheckpointLoader`'s.
+        max_iterations: where a saved engine is resumed, the run's iteration budget (the bundles'
+            ``max_iterations``, which may end inside an epoch); a checkpoint saved after it is refused. Default:
+            the engine's ``max_epochs`` x ``epoch_length``.
+
     Example::
 
         CheckpointLoader(load_path="models/model.pt", load_dict={"model": net}).attach(evaluator)
     """
+
+    def __init__(self, *args: Any, max_iterations: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_iterations = max_iterations
 
     def __call__(self, engine: Engine) -> None:
         """Check the file (and that a saved engine fits this run's length), then load it into ``load_dict`` as
@@ -80,7 +90,7 @@ class CheckpointLoader(_MonaiCheckpointLoader):
         checkpoint = load_checkpoint(self.load_path, self.map_location)
         for name, target in self.load_dict.items():
             if isinstance(target, Engine) and isinstance(checkpoint, dict) and isinstance(checkpoint.get(name), dict):
-                _check_engine_fits(checkpoint[name], target, f"{self.load_path}")
+                _check_engine_fits(checkpoint[name], target, f"{self.load_path}", self.max_iterations)
         try:
             super().__call__(engine)
         except (RuntimeError, KeyError) as e:  # weights of other names or shapes than the network's
@@ -90,18 +100,18 @@ class CheckpointLoader(_MonaiCheckpointLoader):
             ) from None
 
 
-def _check_engine_fits(saved: dict, engine: Engine, path: str) -> None:
+def _check_engine_fits(saved: dict, engine: Engine, path: str, max_iterations: int | None = None) -> None:
     """A resumed run continues the saved one: same iterations per epoch (the bundles' ``val_interval``) and an
-    end (``max_epochs`` x ``epoch_length``, the bundles' ``max_iterations`` rounded up) not before the saved
-    iteration; Ignite's own refusal names neither the file nor the setting."""
+    end (``max_iterations``, else ``max_epochs`` x ``epoch_length``) not before the saved iteration; Ignite's
+    own refusal names neither the file nor the setting, and a budget inside the saved epoch got none."""
     saved_length, length = saved.get("epoch_length"), engine.state.epoch_length
     if saved_length is not None and length is not None and saved_length != length:
         raise CheckpointError(
             f"{path}: the run was saved with {saved_length} iterations per epoch (--val_interval {saved_length}), "
             f"this run has {length}: resume it with --val_interval {saved_length}"
         )
-    iteration, end = saved.get("iteration"), None
-    if length is not None and engine.state.max_epochs is not None:
+    iteration, end = saved.get("iteration"), max_iterations
+    if end is None and length is not None and engine.state.max_epochs is not None:
         end = engine.state.max_epochs * length
     if iteration is not None and end is not None and iteration > end:
         raise CheckpointError(

@@ -5,6 +5,7 @@ checked against numpy), inference round trip (each mask has its input's shape an
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -17,6 +18,7 @@ from bundle_helpers import (
     check_properties_and_metadata,
     cli_args,
     configs,
+    dataset_error,
     load_checkpoint,
     run_cli,
     run_settings,
@@ -107,6 +109,22 @@ def test_inference_writes_masks_with_the_input_geometry(dataset, trained, tmp_pa
         assert mask.shape == image.shape
         np.testing.assert_allclose(mask.affine, image.affine, atol=1e-5)
         assert set(np.unique(np.asarray(mask.dataobj))) <= {0, 1, 2}
+
+
+def test_inference_names_a_truncated_image_and_segments_the_others(dataset, trained, tmp_path):
+    """Issue 18 U10/U11, re-checked: a truncated .nii.gz stopped the run before the other test images were written."""
+    copy = tmp_path / "Task00"
+    shutil.copytree(dataset, copy)
+    cut, whole = msd_datalist(copy, "test")
+    data = Path(cut["image"]).read_bytes()
+    Path(cut["image"]).write_bytes(data[: len(data) // 2])  # a readable header, a truncated body
+    output = copy / "predictions"  # inside the dataset folder: allowed, the images are the files dataset.json lists
+    with pytest.raises(RuntimeError) as error:
+        run_workflow([INFERENCE], **settings(copy, trained, output_dir=str(output)))
+    message = str(dataset_error(error.value))
+    assert "1 problem(s) in the datalist: these files were skipped, the other 1 processed" in message
+    assert f"{cut['image']}: not a readable NIfTI image (EOFError" in message
+    assert sorted(p.name for p in output.iterdir()) == [f"{whole['id']}_seg.nii.gz"]
 
 
 def test_2d_data_with_four_classes_trains_and_infers(tmp_path):

@@ -149,7 +149,8 @@ def test_labels_on_another_voxel_grid_and_images_of_other_channels_are_named(sam
     assert f"{labels['flipped']}: label orientation RPS differs from its image's LPS" in message
     assert f"{labels['spacing']}: label voxel spacing" in message
     assert f"{labels['origin']}: label origin" in message and "more than half a voxel" in message
-    assert f"{image}: 2 channel(s) (shape [20, 16, 10, 2]), but the 'modality' of dataset.json lists 1" in message
+    read_as = "shape [20, 16, 10, 2], read as 3D images with one channel per modality on a last axis"
+    assert f"{image}: 2 channel(s) ({read_as}), but the 'modality' of dataset.json lists 1" in message
     assert message.startswith("4 problem(s)")
 
 

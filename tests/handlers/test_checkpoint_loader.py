@@ -142,9 +142,10 @@ def test_load_pretrained_trains_from_scratch_with_other_network_settings_or_no_f
         load_pretrained(net, path)
 
 
-def _resume(path, epoch_length, max_epochs):
+def _resume(path, epoch_length, max_epochs, max_iterations=None):
     trainer = Engine(lambda engine, batch: None)
-    CheckpointLoader(load_path=str(path), load_dict={"trainer": trainer}).attach(trainer)
+    loader = CheckpointLoader(load_path=str(path), load_dict={"trainer": trainer}, max_iterations=max_iterations)
+    loader.attach(trainer)
     trainer.run(range(epoch_length), max_epochs=max_epochs, epoch_length=epoch_length)
     return trainer
 
@@ -164,3 +165,15 @@ def test_resumed_engine_of_another_length_names_the_setting(tmp_path, epoch_leng
     with pytest.raises(CheckpointError, match=f"{path}: the run was {message}"):
         _resume(path, epoch_length, max_epochs)
     assert _resume(path, 2, 4).state.iteration == 8  # the same val_interval and a later end continue the run
+
+
+def test_a_budget_that_ends_inside_the_saved_epoch_is_refused(tmp_path):
+    """Issue 18 U6, re-checked: --max_iterations 5 with --val_interval 2 ends inside the third epoch (3 epochs,
+    6 iterations rounded up), so a run saved at iteration 6 passed the epoch check and resumed into nothing."""
+    path = tmp_path / "latest.pt"
+    saved = Engine(lambda engine, batch: None)
+    saved.run(range(2), max_epochs=3, epoch_length=2)
+    torch.save({"trainer": saved.state_dict()}, path)
+    with pytest.raises(CheckpointError, match=r"saved at iteration 6, after this run's end \(5 iterations\)"):
+        _resume(path, 2, 3, max_iterations=5)
+    assert _resume(path, 2, 4, max_iterations=7).state.iteration == 8  # a later budget continues the run
