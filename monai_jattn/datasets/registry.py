@@ -189,10 +189,10 @@ def dataset_datalist(
 def _other_layout_hint(spec: DatasetSpec, root: str | os.PathLike, split: str) -> str:
     """Which other registered dataset's layout ``root`` holds, and how to select it ("" when none does or
     ``root`` holds ``spec``'s own layout); for the error of a bundle whose ``dataset_name`` does not fit."""
-    if not os.path.isdir(root) or spec.has_split(root, split):
+    if not os.path.isdir(root) or _holds(spec, root, split):
         return ""
     for other in _REGISTRY.values():
-        if other.name == spec.name or split not in other.splits or not other.has_split(root, split):
+        if other.name == spec.name or split not in other.splits or not _holds(other, root, split):
             continue
         if other.bundle == spec.bundle:
             return (
@@ -201,6 +201,14 @@ def _other_layout_hint(spec: DatasetSpec, root: str | os.PathLike, split: str) -
             )
         return f"it holds the {other.title} layout, which the bundle {other.bundle!r} trains"
     return ""
+
+
+def _holds(spec: DatasetSpec, root: str | os.PathLike, split: str) -> bool:
+    """``spec.has_split(root, split)``, False where the check itself fails (it only adds a hint to an error)."""
+    try:
+        return bool(spec.has_split(root, split))
+    except Exception:  # noqa: BLE001 (a registered dataset's own check, e.g. of an unreadable folder)
+        return False
 
 
 def dataset_train_val(
