@@ -308,22 +308,36 @@ def msd_datalist(
 
 
 def inspect_nifti(path: str | os.PathLike, binary: bool = False) -> tuple[tuple[int, ...] | None, str | None]:
-    """Read one NIfTI file completely (decompressing all of it, which a header read does not): ``(None,
-    problem)``, the problem as ``"<file>: <what>"``, or ``(None, None)`` for a readable file; the size is None, as
-    `msd_datalist` compares each label's grid with its image's. A `monai_jattn.data.FileInspector`, for
-    `monai_jattn.data.ReadableImages` at inference.
+    """Check that one NIfTI file is complete: its header reads and the file (decompressed, for ``.nii.gz``, which
+    also checks the gzip stream's checksum) holds every voxel the header declares. The file is read in chunks, so
+    memory does not grow with the volume. A `monai_jattn.data.FileInspector`, for `monai_jattn.data.ReadableImages`
+    at inference.
 
     Args:
         path: a ``.nii`` or ``.nii.gz`` file.
         binary: whether it is a label (named so in the problem), else an image.
+
+    Returns:
+        ``(None, problem)``, the problem as ``"<file>: <what>"``, or ``(None, None)`` for a complete file; the size
+        is None, as `msd_datalist` compares each label's grid with its image's.
     """
     what = "label" if binary else "image"
     try:
-        np.asanyarray(_load_header(str(path), what).dataobj)
+        proxy = _load_header(str(path), what).dataobj  # where the voxels start, and their shape and type
+        needed = int(proxy.offset) + int(np.prod(proxy.shape)) * np.dtype(proxy.dtype).itemsize
+        if str(path).endswith(".gz"):
+            found = 0
+            with gzip.open(path, "rb") as stream:
+                while chunk := stream.read(1 << 24):
+                    found += len(chunk)
+        else:
+            found = os.path.getsize(path)
     except DatasetError as e:
         return None, str(e)
-    except Exception as e:  # noqa: BLE001 (zlib, EOF, nibabel errors of a truncated file)
+    except Exception as e:  # noqa: BLE001 (zlib, EOF, gzip errors of a truncated or damaged file)
         return None, f"{path}: not a readable NIfTI {what} ({type(e).__name__}: {e})"
+    if found < needed:
+        return None, f"{path}: not a readable NIfTI {what} (truncated: {found} bytes, its header needs {needed})"
     return None, None
 
 

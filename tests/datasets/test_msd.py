@@ -163,6 +163,27 @@ def test_truncated_label_is_found_when_values_are_checked(sample, tmp_path):
         msd_datalist(root, "training")
 
 
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+def test_inspect_nifti_finds_a_truncated_or_damaged_file_and_passes_a_complete_one(tmp_path, suffix):
+    from monai_jattn.datasets.msd import inspect_nifti
+
+    path = tmp_path / f"v{suffix}"
+    volume = np.random.default_rng(0).random((20, 16, 10)).astype(np.float32)
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), path)
+    assert inspect_nifti(path) == (None, None)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-16])  # the header still reads
+    size, problem = inspect_nifti(path, binary=True)
+    assert size is None and problem.startswith(f"{path}: not a readable NIfTI label (")
+    if suffix == ".nii":
+        assert f"truncated: {len(whole) - 16} bytes, its header needs {len(whole)})" in problem
+    else:
+        damaged = bytearray(whole)
+        damaged[len(whole) // 2] ^= 0xFF  # a flipped byte in the compressed voxels
+        path.write_bytes(bytes(damaged))
+        assert inspect_nifti(path)[1].startswith(f"{path}: not a readable NIfTI image (")
+
+
 def test_registered(sample, tmp_path):
     spec = get_dataset("msd")
     assert spec.bundle == "msd_jattn_segmentation" and spec.spatial_dims == 3 and spec.splits == ("training", "test")
