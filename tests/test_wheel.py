@@ -71,7 +71,10 @@ def test_the_wheel_alone_provides_the_package(wheel_env, tmp_path):
 def test_a_copied_bundle_trains_evaluates_and_infers_from_the_wheel(wheel_env, bundle, tmp_path):
     write_sample, patch = BUNDLES[bundle]
     data = write_sample(tmp_path / "data")
-    folder = shutil.copytree(REPO / "bundles" / bundle, tmp_path / "elsewhere" / bundle)
+    export = [sys.executable, "-m", "monai_jattn.bundles", "export", bundle, str(tmp_path / "elsewhere")]
+    subprocess.run(export, cwd=REPO, check=True, capture_output=True)  # the zoo copy: configs built, no sources
+    folder = tmp_path / "elsewhere" / bundle
+    assert (folder / "configs" / "train.json").is_file() and not (folder / "source").exists()
     run = ["-m", "monai.bundle", "run", "--config_file"]
     settings = ["--bundle_root", ".", "--dataset_dir", str(data), "--device", "cpu", "--num_workers", "0", *TINY]
     train = ["--max_iterations", "2", "--val_interval", "2", "--patch_size", patch, "--load_pretrain", "False"]

@@ -37,6 +37,7 @@ import numpy as np
 from monai.bundle import ComponentLocator, ConfigParser, ConfigWorkflow
 from tqdm import tqdm
 
+from monai_jattn.bundles import BUNDLES_ENV, SOURCE, build_bundle, bundles_root
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets import dataset_datalist, dataset_names, get_dataset
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
@@ -55,7 +56,6 @@ __all__ = [
     "write_report",
 ]
 
-BUNDLES_ENV = "MONAI_JATTN_BUNDLES"
 """The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
 
 _STAGES = ("train", "evaluate")
@@ -68,32 +68,10 @@ def bundle_datasets() -> tuple[str, ...]:
     return tuple(name for name in dataset_names() if get_dataset(name).bundle)
 
 
-def bundles_root() -> Path:
-    """The folder that holds the bundles: ``$MONAI_JATTN_BUNDLES`` if set, else the ``bundles/`` folder of the
-    source checkout the package runs from.
-
-    Raises:
-        FileNotFoundError: when the variable names no folder, or the package is not run from a source
-            checkout (e.g. an installed wheel) and the variable is not set; the message says to pass
-            ``--bundle_dir`` or set the variable.
-    """
-    configured = os.environ.get(BUNDLES_ENV)
-    if configured:
-        if not Path(configured).is_dir():
-            raise FileNotFoundError(f"{BUNDLES_ENV}={configured}: not a folder; it must hold the bundle folders.")
-        return Path(configured).resolve()
-    checkout = Path(__file__).resolve().parents[2]  # monai_jattn/experiments/ablation.py -> the checkout
-    if (checkout / "bundles").is_dir() and (checkout / "setup.cfg").is_file():
-        return checkout / "bundles"
-    raise FileNotFoundError(
-        f"no bundles folder found: the package does not run from a source checkout ({checkout}); pass --bundle_dir "
-        f"(the bundle folder) or set {BUNDLES_ENV} to the folder that holds the bundles."
-    )
-
-
 def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Path:
     """The bundle folder for ``dataset``: ``bundle_dir`` if given, else its registry entry's ``bundle`` under
-    :func:`bundles_root`.
+    :func:`bundles_root`. A folder with ``source/`` (a bundle of the source checkout) has its ``configs/`` built
+    first (`monai_jattn.bundles.build_bundle`, which writes only what changed).
 
     Args:
         dataset: a registered dataset with a bundle (see :func:`bundle_datasets`).
@@ -103,11 +81,14 @@ def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Pa
         ValueError: for an unknown dataset, or one without a bundle.
         FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``, or no
             bundles folder is found (see :func:`bundles_root`).
+        BundleConfigError: the sources cannot be built, or a built config was edited by hand.
     """
     spec = get_dataset(dataset)
     if not spec.bundle:
         raise ValueError(f"{spec.title} has no bundle; datasets with one: {', '.join(bundle_datasets())}.")
     bundle_dir = Path(bundle_dir if bundle_dir is not None else bundles_root() / spec.bundle).resolve()
+    if (bundle_dir / SOURCE).is_dir():  # a bundle of the checkout: its configs are built from the sources
+        build_bundle(bundle_dir)
     missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
     if missing:
         raise FileNotFoundError(

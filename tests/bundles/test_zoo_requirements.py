@@ -23,6 +23,7 @@ from monai.bundle import ConfigParser, ckpt_export, create_workflow, load, verif
 from monai.bundle.properties import InferProperties, MetaProperties
 
 import monai_jattn
+from monai_jattn.bundles import export_bundle
 
 BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation", "msd_jattn_segmentation"]
 REPOSITORY_URL = "https://github.com/monai-jattn/monai-jattn"
@@ -44,15 +45,11 @@ CARD_SECTIONS = [
 
 @pytest.fixture(scope="module", params=BUNDLES)
 def bundle(request, tmp_path_factory) -> Path:
-    """A copy of the bundle folder in ``<tmp>/models/<bundle>``, with fake weights as the zoo's CI writes."""
-    models = tmp_path_factory.mktemp("zoo") / "models"
-    path = models / request.param
-    shutil.copytree(REPO / "bundles" / request.param, path, ignore=shutil.ignore_patterns("models", "eval"))  # not outputs
-    (path / "models").mkdir()
-    shipped = REPO / "bundles" / request.param / "models" / "model.pt"
-    if shipped.is_file():  # the bundle's own weights (their hash is in large_files.yml, so nothing is downloaded)
-        shutil.copy(shipped, path / "models" / "model.pt")
-    else:
+    """The bundle as it is shared (`monai_jattn.bundles.export_bundle`) in ``<tmp>/models/<bundle>``, with its own
+    weights (their hash is in large_files.yml, so nothing is downloaded) or fake ones as the zoo's CI writes."""
+    path = export_bundle(REPO / "bundles" / request.param, tmp_path_factory.mktemp("zoo") / "models")
+    if not (path / "models" / "model.pt").is_file():
+        (path / "models").mkdir()
         parser = ConfigParser()
         parser.read_config(str(path / "configs" / "inference.json"))
         torch.save(parser.get_parsed_content("network_def").state_dict(), path / "models" / "model.pt")

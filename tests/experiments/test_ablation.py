@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+import monai_jattn.bundles
 import monai_jattn.experiments.ablation as ablation
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.isic2017 import write_isic2017_sample
@@ -348,7 +349,7 @@ def test_bundles_are_found_by_option_variable_or_checkout(tmp_path, monkeypatch)
     with pytest.raises(FileNotFoundError, match="MONAI_JATTN_BUNDLES=.*nowhere: not a folder"):
         ablation.bundles_root()
     monkeypatch.delenv(ablation.BUNDLES_ENV)
-    monkeypatch.setattr(ablation, "__file__", str(tmp_path / "site-packages" / "monai_jattn" / "experiments" / "x.py"))
+    monkeypatch.setattr(monai_jattn.bundles, "__file__", str(tmp_path / "site-packages" / "monai_jattn" / "bundles.py"))
     with pytest.raises(FileNotFoundError, match="pass --bundle_dir .* or set MONAI_JATTN_BUNDLES"):
         ablation.bundles_root()
     assert set(ablation.bundle_datasets()) >= {"drive", "isic2017"}
