@@ -125,12 +125,13 @@ def merge_config(shared: dict, own: dict, own_name: str = "the bundle's source")
     for key, value in own.items():
         extend = key.startswith(MERGE_KEY)
         id = key[len(MERGE_KEY) :] if extend else key
-        into_shared = ReferenceResolver.split_id(id)[0] in shared
-        if not into_shared:  # a new top-level id, or an overlay's key for MONAI to apply to train.json
+        nested = key not in shared and ReferenceResolver.split_id(id)[0] in shared
+        repeated = shared[key] == value if key in shared else nested and id in parser and parser[id] == value
+        if repeated and not extend:
+            raise BundleConfigError(f"{own_name}: '{key}' repeats the shared recipe's value; delete it there.")
+        if not nested:  # a top-level id, or an overlay's key (validate#runner) for MONAI to apply to train.json
             parser.config[key] = deepcopy(value)
             continue
-        if not extend and id in parser and parser[id] == value:
-            raise BundleConfigError(f"{own_name}: '{key}' repeats the shared recipe's value; delete it there.")
         try:
             merge_kv(parser, key, deepcopy(value))
         except (KeyError, IndexError, TypeError, ValueError) as e:

@@ -56,6 +56,9 @@ def test_merge_refuses_a_repeated_value_and_a_path_the_recipe_lacks():
         merge_config(shared, {"seed": 0}, "own.json")
     with pytest.raises(BundleConfigError, match="own.json: 'train#trainr#max_epochs' does not fit"):
         merge_config(shared, {"train#trainr#max_epochs": 3}, "own.json")
+    with pytest.raises(BundleConfigError, match="own.json: 'validate#runner' repeats"):  # an overlay's key
+        merge_config({"validate#runner": {"x": 1}}, {"validate#runner": {"x": 1}}, "own.json")
+    assert merge_config({"validate#runner": {"x": 1}}, {"validate#runner": {"x": 2}}) == {"validate#runner": {"x": 2}}
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)
