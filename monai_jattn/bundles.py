@@ -45,6 +45,7 @@ __all__ = [
     "bundles_root",
     "bundle_names",
     "merge_config",
+    "reading_order",
     "format_config",
     "built_configs",
     "build_bundle",
@@ -59,6 +60,8 @@ CONFIGS = "configs"
 STAMP = ".built.json"  # in configs/: the hash of each file as built, to tell a hand edit from a stale build
 SHIPPED = ("LICENSE", "large_files.yml", "docs", "models/model.pt")  # what a shared bundle folder holds besides configs
 LINE_WIDTH = 120
+_LEADING = ("schema", "version", "changelog")
+_STEPS = ("initialize", "run", "finalize")
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +142,23 @@ def merge_config(shared: dict, own: dict, own_name: str = "the bundle's source")
     return parser.get()
 
 
+def reading_order(config: dict) -> dict:
+    """``config`` with its top-level ids in the order a reader expects, whatever file set them: the metadata's
+    ``schema``, ``version`` and ``changelog`` first, then settings and components, then sections (``train``,
+    ``validate``), then the workflow's steps (``initialize``, ``run``, ``finalize``). Ids of one kind keep their
+    order, so an overlay's keys apply as written."""
+
+    def rank(key: str) -> int:
+        if key in _LEADING:
+            return 0
+        if key.lstrip(MERGE_KEY) in _STEPS:
+            return 3
+        value = config[key]
+        return 2 if isinstance(value, dict) and "_target_" not in value and key != "changelog" else 1
+
+    return {key: config[key] for key in sorted(config, key=rank)}
+
+
 def format_config(config: Any, indent: int = 0, prefix: str = "") -> str:
     """JSON text of ``config``, 4-space indented, an object or list on one line where it fits in 120 columns."""
     one_line = json.dumps(config)
@@ -177,7 +197,7 @@ def built_configs(bundle_dir: str | os.PathLike, common_dir: str | os.PathLike |
             continue
         shared = _load(common / name) if (common / name).is_file() else {}
         own = _load(source / name) if (source / name).is_file() else {}
-        texts[name] = format_config(merge_config(shared, own, str(source / name))) + "\n"
+        texts[name] = format_config(reading_order(merge_config(shared, own, str(source / name)))) + "\n"
     return texts
 
 

@@ -20,6 +20,7 @@ from monai_jattn.bundles import (
     format_config,
     main,
     merge_config,
+    reading_order,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,3 +139,8 @@ def test_command_line(checkout, tmp_path, capsys):
     assert "no bundle nothing; its bundles: drive" in capsys.readouterr().err
     assert main(["--bundles_root", str(checkout), "export", "drive", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "drive" / "configs" / "metadata.json").is_file()
+
+
+def test_reading_order_puts_settings_before_sections_and_steps():
+    config = {"run": [], "train": {"a": 1}, "loss": {"_target_": "X"}, "seed": 0, "+initialize": [], "version": "1"}
+    assert list(reading_order(config)) == ["version", "loss", "seed", "train", "run", "+initialize"]
