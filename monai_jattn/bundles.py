@@ -98,13 +98,15 @@ def bundle_names(root: str | os.PathLike) -> list[str]:
 
 
 def _load(path: Path) -> dict:
+    """A config file, read by MONAI's reader; the error names the file when it is unreadable or not an object."""
     try:
-        config = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleConfigError(f"{path}: not a readable JSON config ({e}).") from e
-    if not isinstance(config, dict):
-        raise BundleConfigError(f"{path}: a config must be a JSON object, found {type(config).__name__}.")
-    return config
+        config = ConfigParser.load_config_file(path)
+        if isinstance(config, dict):
+            return config
+        problem = f"a config must be a JSON object, found {type(config).__name__}"
+    except (OSError, ValueError) as e:  # JSON errors and undecodable bytes are ValueErrors
+        problem = f"not a readable JSON config ({e})"
+    raise BundleConfigError(f"{path}: {problem}.")
 
 
 def merge_config(shared: dict, own: dict, own_name: str = "the bundle's source") -> dict:
@@ -222,7 +224,10 @@ def build_bundle(bundle_dir: str | os.PathLike, check: bool = False) -> list[str
     """
     configs = Path(bundle_dir) / CONFIGS
     stamp_path = configs / STAMP
-    stamps = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    try:
+        stamps = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    except (OSError, ValueError):  # a damaged stamp: every built file that differs counts as edited by hand
+        stamps = {}
     changed = []
     for name, text in built_configs(bundle_dir).items():
         path = configs / name

@@ -144,3 +144,9 @@ def test_command_line(checkout, tmp_path, capsys):
 def test_reading_order_puts_settings_before_sections_and_steps():
     config = {"run": [], "train": {"a": 1}, "loss": {"_target_": "X"}, "seed": 0, "+initialize": [], "version": "1"}
     assert list(reading_order(config)) == ["version", "loss", "seed", "train", "run", "+initialize"]
+
+
+def test_a_source_that_is_not_an_object_is_named(checkout):
+    (checkout / "drive" / SOURCE / "inference.json").write_text("[1, 2]")
+    with pytest.raises(BundleConfigError, match=r"source/inference.json: a config must be a JSON object, found list"):
+        build_bundle(checkout / "drive")
