@@ -27,7 +27,7 @@ SHARED_TRAIN_IDS = [
     "validate#dataloader", "validate#best_model_saver", "validate#handlers", "validate#evaluator",
     "initialize", "finalize",
 ]  # fmt: skip
-SHARED_EVALUATE_IDS = ["validate#runner", "run", "initialize"]
+SHARED_EVALUATE_IDS = ["validate#runner", "validate#handlers", "run", "initialize"]
 
 
 def test_every_bundle_is_built_from_the_shared_recipe():
