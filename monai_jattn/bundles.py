@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 BUNDLES_ENV = "MONAI_JATTN_BUNDLES"
+"""The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
 COMMON = "common"
 SOURCE = "source"
 CONFIGS = "configs"
@@ -88,7 +89,8 @@ def bundles_root() -> Path:
         return checkout / "bundles"
     raise FileNotFoundError(
         f"no bundles folder found: the package does not run from a source checkout ({checkout}); pass --bundle_dir "
-        f"(the bundle folder) or set {BUNDLES_ENV} to the folder that holds the bundles."
+        f"(the bundle folder; --bundles_root to python -m monai_jattn.bundles) or set {BUNDLES_ENV} to the folder "
+        "that holds the bundles."
     )
 
 
@@ -156,7 +158,7 @@ def reading_order(config: dict) -> dict:
         if key.lstrip(MERGE_KEY) in _STEPS:
             return 3
         value = config[key]
-        return 2 if isinstance(value, dict) and "_target_" not in value and key != "changelog" else 1
+        return 2 if isinstance(value, dict) and "_target_" not in value else 1
 
     return {key: config[key] for key in sorted(config, key=rank)}
 

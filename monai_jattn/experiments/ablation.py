@@ -56,8 +56,6 @@ __all__ = [
     "write_report",
 ]
 
-"""The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
-
 _STAGES = ("train", "evaluate")
 
 logger = logging.getLogger(__name__)
