@@ -29,5 +29,3 @@ if [ ! -f "$stamp" ] || [ "$REPO_ROOT/setup.cfg" -nt "$stamp" ]; then
   touch "$stamp"
 fi
 $PY -c "import torch, monai, monai_jattn; print(f'[setup] python {__import__(\"sys\").version.split()[0]}, torch {torch.__version__}, monai {monai.__version__}, monai-jattn {monai_jattn.__version__}, cuda available: {torch.cuda.is_available()}')"
-# the bundles' configs/ are built from bundles/common and each bundle's source/ (they are not committed)
-$PY -m monai_jattn.bundles build

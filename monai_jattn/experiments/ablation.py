@@ -68,8 +68,9 @@ def bundle_datasets() -> tuple[str, ...]:
 
 def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Path:
     """The bundle folder for ``dataset``: ``bundle_dir`` if given, else its registry entry's ``bundle`` under
-    :func:`bundles_root`. A folder with ``source/`` (a bundle of the source checkout) has its ``configs/`` built
-    first (`monai_jattn.bundles.build_bundle`, which writes only what changed).
+    :func:`bundles_root`. A folder with ``source/`` (a bundle of the source checkout) must have current
+    ``configs/`` (`monai_jattn.bundles.build_bundle` with ``check``: the error names the stale files and says to
+    run ``python -m monai_jattn.bundles build``).
 
     Args:
         dataset: a registered dataset with a bundle (see :func:`bundle_datasets`).
@@ -79,14 +80,14 @@ def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Pa
         ValueError: for an unknown dataset, or one without a bundle.
         FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``, or no
             bundles folder is found (see :func:`bundles_root`).
-        BundleConfigError: the sources cannot be built, or a built config was edited by hand.
+        BundleConfigError: the sources cannot be built, or a built config is stale, missing or edited by hand.
     """
     spec = get_dataset(dataset)
     if not spec.bundle:
         raise ValueError(f"{spec.title} has no bundle; datasets with one: {', '.join(bundle_datasets())}.")
     bundle_dir = Path(bundle_dir if bundle_dir is not None else bundles_root() / spec.bundle).resolve()
-    if (bundle_dir / SOURCE).is_dir():  # a bundle of the checkout: its configs are built from the sources
-        build_bundle(bundle_dir)
+    if (bundle_dir / SOURCE).is_dir():  # a bundle of the checkout: its committed configs must be current
+        build_bundle(bundle_dir, check=True)
     missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
     if missing:
         raise FileNotFoundError(

@@ -67,7 +67,7 @@ def test_files_every_bundle_shares_are_one_file(name):
 
 def test_the_bundles_json_stays_small():
     """The issue's target: all JSON that the bundles are written in (shared recipe and sources) within 1,500 lines;
-    the built configs/ are not committed."""
+    the built configs/ (committed, generated) are not counted."""
     sources = [*REPO.glob(f"bundles/{COMMON}/*.json"), *REPO.glob(f"bundles/*/{SOURCE}/*.json")]
     lines = sum(len(path.read_text().splitlines()) for path in sources)
     assert 0 < lines <= 1500, f"{lines} lines of bundle JSON in {len(sources)} files"
