@@ -116,16 +116,6 @@ def test_module_entry_point(monkeypatch, capsys):
     assert "sample" in help_text and "datalist" in help_text and "check" in help_text
 
 
-@pytest.mark.filterwarnings("ignore:.*found in sys.modules:RuntimeWarning")
-def test_the_old_command_warns_and_runs_the_new_one(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["python -m monai_jattn.data", "--help"])  # the old command, on purpose
-    with pytest.warns(FutureWarning, match="use `python -m monai_jattn.datasets`"):
-        with pytest.raises(SystemExit) as exit_info:
-            runpy.run_module("monai_jattn.data", run_name="__main__")
-    assert exit_info.value.code == 0
-    assert "python -m monai_jattn.datasets" in capsys.readouterr().out
-
-
 def test_an_absent_split_is_a_warning_a_broken_one_an_error(drive_root, tmp_path, caplog):
     root = Path(shutil.copytree(drive_root, tmp_path / "DRIVE"))
     shutil.rmtree(root / "test")

@@ -1,4 +1,4 @@
-"""The dataset registry: generic code imports no dataset, old names resolve, and a dataset registered later
+"""The dataset registry: generic code imports no dataset, and a dataset registered later
 appears in every data command with no other code change."""
 
 import ast
@@ -19,64 +19,23 @@ from monai_jattn.datasets import DatasetSpec, SampleOption, dataset_names, get_d
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"
 
 
-def test_generic_packages_import_no_dataset_and_old_names_resolve():
+def test_generic_packages_import_no_dataset_and_hold_no_moved_names():
+    """The generic packages import no dataset, and the dataset functions live only in their dataset module (the
+    older names in monai_jattn.data and monai_jattn.transforms were never released and are gone)."""
     code = """
 import sys
 import monai_jattn.data, monai_jattn.transforms, monai_jattn.metrics, monai_jattn.handlers
 loaded = sorted(m for m in sys.modules if m.startswith("monai_jattn.datasets."))
 assert not loaded, loaded
-from monai_jattn.data import check_datalist, drive_datalist, image_folder_datalist, isic2017_datalist
-from monai_jattn.data import write_drive_sample, write_isic2017_sample
-from monai_jattn.transforms import drive_eval_transforms, drive_train_transforms, isic2017_eval_transforms
-from monai_jattn.transforms import isic2017_train_transforms
-from monai_jattn.handlers import PerImageROCAUCMetric, PixelROCAUC, METRIC_TITLES, metric_key
-assert drive_datalist.__module__ == "monai_jattn.datasets.drive.layout"
-assert image_folder_datalist.__module__ == "monai_jattn.datasets.folder"
-assert isic2017_train_transforms.__module__ == "monai_jattn.datasets.isic2017.transforms"
-import warnings
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        drive_datalist("/no/such/folder")
-    except Exception:
-        pass
-assert any("import it from monai_jattn.datasets.drive" in str(w.message) for w in caught), caught
+for module, name in [(monai_jattn.data, "drive_datalist"), (monai_jattn.transforms, "drive_train_transforms")]:
+    assert not hasattr(module, name), name
+from monai_jattn.datasets.drive import drive_datalist
 """
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_nothing_in_the_project_uses_the_old_names():
-    """The old names warn; the package, scripts, bundles and tests use the new ones (issue 17)."""
-    import monai_jattn.data as data
-    import monai_jattn.data.synthetic as synthetic
-    import monai_jattn.transforms as transforms
-
-    repo = Path(__file__).resolve().parents[2]
-    old = [(module.__name__, name) for module in (data, transforms) for name in module._MOVED]
-    old += [(synthetic.__name__, name) for name in synthetic.__all__]
-    files = [p for folder in ("monai_jattn", "scripts", "bundles", "tests") for p in (repo / folder).rglob("*")]
-    users = []
-    for path in files:
-        if path.suffix not in (".py", ".json", ".sh") or path == Path(__file__).resolve():
-            continue
-        text = path.read_text()
-        for module, name in old:
-            found = re.findall(rf"from {re.escape(module)} import (?:\(([^)]*)\)|([^(\n]*))", text)
-            imported = " ".join(a + b for a, b in found)
-            if f"{module}.{name}" in text or re.search(rf"\b{name}\b", imported):
-                users.append(f"{path.relative_to(repo)}: {module}.{name}")
-        if path.parts[-3:] == ("monai_jattn", "data", "__main__.py"):
-            continue  # the old command's own hand-over
-        old_command = re.compile(r"-m monai_jattn\.data\b(?!\.)|monai_jattn\.data\.__main__")
-        for line in text.splitlines():
-            if old_command.search(line) and "on purpose" not in line:
-                users.append(f"{path.relative_to(repo)}: {line.strip()}")
-    assert not users, users
-
-
 def test_no_import_runs_back_up_from_the_generic_data_package():
-    """monai_jattn.data (generic pieces) never imports monai_jattn.datasets (the datasets use it); its one
-    compatibility path, the old command's ``__main__``, hands over by name through runpy."""
+    """monai_jattn.data (generic pieces) never imports monai_jattn.datasets (the datasets use it)."""
     package = Path(__file__).resolve().parents[2] / "monai_jattn" / "data"
     arrows = []
     for path in package.rglob("*.py"):
