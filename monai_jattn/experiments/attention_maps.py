@@ -20,19 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from monai.bundle import ConfigParser
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from monai.bundle import ConfigParser  # noqa: E402
-
-from monai_jattn.experiments.figures import load_picture  # noqa: E402
-from monai_jattn.networks.blocks.pointwise_attention import PointWiseAttention  # noqa: E402
-from monai_jattn.networks.blocks.self_attention import SelfAttention  # noqa: E402
-from monai_jattn.utils import save_figure_atomic  # noqa: E402
+from monai_jattn.experiments.figures import load_picture
+from monai_jattn.networks.blocks.pointwise_attention import PointWiseAttention
+from monai_jattn.networks.blocks.self_attention import SelfAttention
+from monai_jattn.utils import save_figure_atomic
 
 __all__ = [
     "AttentionMaps",
@@ -145,8 +143,9 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
         panels += [(f"SA weights of point {i + 1} (even: {uniform:.2g})", maps.sa[i].T, i) for i in range(len(maps.points))]
     grey = picture if picture.ndim == 2 else picture.mean(axis=-1)
     grey = grey / max(float(grey.max()), 1e-8)
-    figure, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels), 3.4), squeeze=False)
-    colours = plt.cm.tab10.colors
+    figure = Figure(figsize=(3.0 * len(panels), 3.4))
+    axes = figure.subplots(1, len(panels), squeeze=False)
+    colours = matplotlib.colormaps["tab10"].colors
     for axis, (label, values, point) in zip(axes[0], panels):
         if values is None:
             axis.imshow(picture / (255.0 if picture.max() > 1 else 1.0) if picture.ndim == 3 else grey, cmap="gray")
@@ -167,7 +166,6 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
         figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     save_figure_atomic(figure, path, dpi=100)
-    plt.close(figure)
 
 
 def load_bundle_network(

@@ -136,12 +136,10 @@ def plot_attention_memory(rows: Sequence[dict[str, Any]], path: str | os.PathLik
         rows: the output of :func:`self_attention_memory_curve`.
         path: the PNG to write (atomically).
     """
-    import matplotlib
+    from matplotlib.figure import Figure  # matplotlib only when a figure is drawn; no pyplot, no backend switch
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4))
+    axes = figure.subplots(1, 2)
     positions = [row["positions"] for row in rows]
     for axis, key, label in ((axes[0], "peak_mib", "peak memory (MiB)"), (axes[1], "time_ms", "forward+backward (ms)")):
         axis.plot(positions, [row[key] for row in rows], "o-", label="SelfAttention (fused SDPA)")
@@ -161,7 +159,6 @@ def plot_attention_memory(rows: Sequence[dict[str, Any]], path: str | os.PathLik
         f"SelfAttention forward+backward, batch 1, {row['channels']} channels, head size {row['head_channels']}"
     )
     save_figure_atomic(figure, path)
-    plt.close(figure)
 
 
 def attention_memory_markdown(rows: Sequence[dict[str, Any]]) -> str:

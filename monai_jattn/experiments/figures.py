@@ -6,15 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from monai.data import PILReader
+from monai.transforms import LoadImage
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from monai.data import PILReader  # noqa: E402
-from monai.transforms import LoadImage  # noqa: E402
-
-from monai_jattn.experiments.results import (  # noqa: E402
+from monai_jattn.experiments.results import (
     main_dice,
     metric_columns,
     metric_title,
@@ -22,9 +19,9 @@ from monai_jattn.experiments.results import (  # noqa: E402
     row_protocols,
     summarise,
 )
-from monai_jattn.networks.names import short_label  # noqa: E402
-from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key  # noqa: E402
-from monai_jattn.utils import save_figure_atomic  # noqa: E402
+from monai_jattn.networks.names import short_label
+from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key
+from monai_jattn.utils import save_figure_atomic
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
 
@@ -65,7 +62,8 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     observer = observer2_row(rows)
     labels = [short_label(entry["label"]) for entry in summary]
     width = max(4.0, 0.7 * len(summary) + 1.5)
-    figure, axes = plt.subplots(1, len(protocols), figsize=(width * len(protocols), 3.6), squeeze=False)
+    figure = Figure(figsize=(width * len(protocols), 3.6))
+    axes = figure.subplots(1, len(protocols), squeeze=False)
     for axis, protocol in zip(axes[0], protocols):
         key = metric_key(metric, protocol)
         means = [entry[f"{key}_mean"] for entry in summary]
@@ -87,7 +85,6 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
     figure.suptitle(title or "Dice per model (mean ± std over seeds)", fontsize=10)
     figure.tight_layout()
     save_figure_atomic(figure, path, dpi=150)
-    plt.close(figure)
 
 
 def _show(axis: Any, picture: np.ndarray, title: str) -> None:
@@ -127,7 +124,8 @@ def plot_segmentation_grid(
         if missing:
             raise KeyError(f"model {label} has no segmentation for image(s) {missing}.")
     columns = 2 + len(predictions)
-    figure, axes = plt.subplots(len(images), columns, figsize=(1.6 * columns, 1.9 * len(images) + 0.5), squeeze=False)
+    figure = Figure(figsize=(1.6 * columns, 1.9 * len(images) + 0.5))
+    axes = figure.subplots(len(images), columns, squeeze=False)
     for row, (image_id, (image, truth)) in enumerate(images.items()):
         _show(axes[row][0], image, f"{image_id}")
         if truth is None:
@@ -141,4 +139,3 @@ def plot_segmentation_grid(
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     save_figure_atomic(figure, path, dpi=100)
-    plt.close(figure)

@@ -91,3 +91,18 @@ def test_window_is_placed_around_the_points_inside_the_image():
         window_origin((565, 584), (128, 128), [(10, 10), (300, 10)])
     with pytest.raises(ValueError, match="must fit the image"):
         window_origin((60, 76), (128, 128), [(10, 10)])
+
+
+def test_importing_the_figure_modules_leaves_the_matplotlib_backend_alone():
+    """The figures are drawn on `matplotlib.figure.Figure`: importing the modules that draw them does not switch
+    the backend of a user's session (a notebook's inline backend stays)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib; matplotlib.use('svg'); "
+        "import monai_jattn.experiments.figures, monai_jattn.experiments.attention_maps, "
+        "monai_jattn.experiments.attention_memory; "
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
