@@ -17,8 +17,6 @@ import torch
 from bundle_helpers import (
     REPO,
     TORCHRUN,
-    check_builds_without_data,
-    check_multi_gpu_device_is_local_rank,
     check_onnx_export,
     check_properties_and_metadata,
     check_torchscript_export,
@@ -335,16 +333,6 @@ def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, s
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path), n=4)
-
-
-def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
-    check_builds_without_data(
-        CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description")
-    )
-
-
-def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
-    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
 
 
 def test_export_to_torchscript(trained, tmp_path):

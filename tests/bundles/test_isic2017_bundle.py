@@ -11,8 +11,6 @@ import pytest
 import torch
 from bundle_helpers import (
     TORCHRUN,
-    check_builds_without_data,
-    check_multi_gpu_device_is_local_rank,
     check_onnx_export,
     check_properties_and_metadata,
     check_torchscript_export,
@@ -144,14 +142,6 @@ def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoin
 
 def test_bundle_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
-
-
-def test_workflows_build_without_data_and_check_it_when_run(tmp_path):
-    check_builds_without_data(CONFIGS, tmp_path / "no_such_folder", tmp_path, ("validate#evaluator", "metrics_description"))
-
-
-def test_multi_gpu_configs_use_the_local_rank_for_the_device(monkeypatch):
-    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
 
 
 def test_export_to_torchscript(trained, tmp_path):

@@ -13,8 +13,6 @@ import numpy as np
 import pytest
 from bundle_helpers import (
     TINY_NETWORK,
-    check_builds_without_data,
-    check_multi_gpu_device_is_local_rank,
     check_properties_and_metadata,
     cli_args,
     configs,
@@ -140,7 +138,5 @@ def test_2d_data_with_four_classes_trains_and_infers(tmp_path):
     np.testing.assert_allclose(mask.affine, image.affine, atol=1e-5)
 
 
-def test_properties_metadata_and_builds_without_data(dataset, tmp_path, monkeypatch):
+def test_properties_and_metadata(dataset, tmp_path):
     check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
-    check_builds_without_data(CONFIGS, tmp_path / "no_data", tmp_path, ("validate#evaluator", "test_datalist"))
-    check_multi_gpu_device_is_local_rank(CONFIGS, monkeypatch)
