@@ -94,7 +94,9 @@ def _id(key: str) -> str:
 
 def _is_section(value: Any) -> bool:
     """A part of the workflow that holds components (``train``, ``validate``), not a component or a setting."""
-    return isinstance(value, dict) and "_target_" not in value and any(isinstance(v, (dict, list)) for v in value.values())
+    if not isinstance(value, dict) or "_target_" in value:
+        return False
+    return any(isinstance(v, (dict, list)) for v in value.values())
 
 
 def _refs(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
@@ -145,7 +147,8 @@ def apply_keys(config: dict, keys: Mapping[str, Any], origin: str | Mapping[str,
         parent, last = id.rpartition(_SEP)[::2]
         where = f"{file}: '{key}'"
         if parent and parent not in parser:
-            raise BundleConfigError(f"{where} sets an id inside {_missing_part(parser, parent)}, which no config defines.")
+            missing = _missing_part(parser, parent)
+            raise BundleConfigError(f"{where} sets an id inside {missing}, which no config defines.")
         exists = id in parser
         if key.startswith(MERGE_KEY):
             if not exists or not isinstance(parser[id], (dict, list)) or type(parser[id]) is not type(value):
@@ -175,7 +178,9 @@ def _check_references(config: dict, name: str) -> None:
             raise BundleConfigError(f"{name}: '{where}' refers to @{ref}, which no config defines; a typo?")
 
 
-def merge_config(shared: dict, own: dict, own_name: str = "the bundle's source", shared_name: str = "the shared recipe") -> dict:
+def merge_config(
+    shared: dict, own: dict, own_name: str = "the bundle's source", shared_name: str = "the shared recipe"
+) -> dict:
     """A whole config: ``shared``, then ``own`` laid over it, as MONAI's ``ConfigParser.load_config_files`` merges
     two files, resolved (no ``a#b`` key is left); each key of ``own`` is checked by `apply_keys`, every
     reference must resolve and every id ``own`` adds must be referred to.
@@ -223,7 +228,8 @@ def _priority(key: str, value: Any, index: int) -> tuple:
     """Reading rank of a top-level id: leading metadata, settings, components, sections; ties in written order."""
     if key in _LEADING:
         return (0, _LEADING.index(key))
-    if isinstance(value, dict) and "_target_" in value or isinstance(value, list) and any(isinstance(v, dict) for v in value):
+    component = isinstance(value, dict) and "_target_" in value
+    if component or isinstance(value, list) and any(isinstance(v, dict) for v in value):
         return (2, index)
     return (3, index) if _is_section(value) else (1, index)
 
@@ -278,7 +284,7 @@ def reading_order(config: dict) -> dict:
         value = config[key]
         if _is_section(value):
             inner = {
-                k: Counter(r.split(_SEP)[1] for r, _ in _refs(v) if r.startswith(key + _SEP) and r.count(_SEP) >= 1)
+                k: Counter(r.split(_SEP)[1] for r, _ in _refs(v) if r.startswith(key + _SEP))
                 for k, v in value.items()
             }
             value = {k: value[k] for k in _ordered_level(value, inner, {k: (0, i) for i, k in enumerate(value)})}
@@ -373,7 +379,7 @@ def built_configs(bundle_dir: str | os.PathLike, common_dir: str | os.PathLike |
     for name in overlays:
         base_name = OVERLAYS[name]
         if base_name not in applied:
-            raise BundleConfigError(f"{bundle_dir}: {name} is an overlay of {base_name}, which the bundle does not have.")
+            raise BundleConfigError(f"{bundle_dir}: {name} overlays {base_name}, which the bundle does not have.")
         shared_path, own_path = files[name]
         shared = _load(shared_path) if shared_path.is_file() else {}
         own = _load(own_path) if own_path.is_file() else {}
@@ -436,7 +442,8 @@ def build_bundle(bundle_dir: str | os.PathLike, check: bool = False, force: bool
         stamps = stamps if isinstance(stamps, dict) else {}
     except (OSError, ValueError):  # a damaged stamp: git alone tells what a build left
         stamps = {}
-    orphans = sorted(p.name for p in configs.iterdir() if p.name not in texts and p.name != STAMP) if configs.is_dir() else []
+    found = sorted(p.name for p in configs.iterdir()) if configs.is_dir() else []
+    orphans = [name for name in found if name not in texts and name != STAMP]
     problems, edited, changed = [], [], []
     for name, text in texts.items():
         path = configs / name
@@ -456,7 +463,7 @@ def build_bundle(bundle_dir: str | os.PathLike, check: bool = False, force: bool
     if check and problems:
         raise BundleConfigError(f"{configs}: {'; '.join(problems)}. Run: {rebuild}.")
     if orphans:
-        raise BundleConfigError(f"{configs}: {', '.join(orphans)} built from no source (a source was removed?); delete it.")
+        raise BundleConfigError(f"{configs}: {', '.join(orphans)} built from no source; delete it.")
     if edited and not force:
         raise BundleConfigError(
             f"{configs}: {', '.join(edited)} edited by hand since it was built (git diff shows the change); it is "

@@ -124,7 +124,8 @@ def export_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``build [BUNDLE ...] [--check] [--force]`` and ``export BUNDLE OUT_DIR`` (see the module docstring)."""
+    """Command line: ``build [BUNDLE ...] [--check] [--force]`` and ``export BUNDLE OUT_DIR`` (see the module
+    docstring)."""
     parser = argparse.ArgumentParser(prog="python -m monai_jattn.bundles", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundles_root", help=f"folder of the bundles (default: ${BUNDLES_ENV} or the checkout's)")
     commands = parser.add_subparsers(dest="command", required=True)
