@@ -26,11 +26,9 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from monai_jattn.experiments.ablation import (
     BUNDLES_ENV,
@@ -40,34 +38,12 @@ from monai_jattn.experiments.ablation import (
     run_ablation,
     write_report,
 )
+from monai_jattn.experiments.arguments import parse_network_overrides, parse_override, parse_point, parse_seeds
 from monai_jattn.experiments.attention_maps import draw_attention_maps
 from monai_jattn.experiments.time_to_quality import RECIPES, parse_recipe
 from monai_jattn.networks.names import MODEL_VARIANTS
 
-__all__ = ["main", "parse_override"]
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``key=value``; the value is read as JSON when it parses (numbers, booleans, lists), else text.
-
-    Example:
-        >>> parse_override("network_def#block_layers=[2, 2, 2]")
-        ('network_def#block_layers', [2, 2, 2])
-    """
-    key, separator, value = text.partition("=")
-    if not separator or not key.strip():
-        raise argparse.ArgumentTypeError(f"an override must look like key=value, got {text!r}.")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return [int(seed) for seed in text.split(",") if seed.strip()]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers, got {text!r}.") from error
+__all__ = ["main"]
 
 
 def _recipe(text: str) -> tuple[str, tuple[str, ...]]:
@@ -75,24 +51,6 @@ def _recipe(text: str) -> tuple[str, tuple[str, ...]]:
         return parse_recipe(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def _point(text: str) -> tuple[int, int]:
-    try:
-        x, y = (int(v) for v in text.split(","))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"a point must be x,y in pixels, e.g. 280,290; got {text!r}.") from error
-    return x, y
-
-
-def _network_overrides(text: str) -> dict[str, Any]:
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"--network_overrides is not valid JSON: {error}.") from error
-    if not isinstance(values, dict):
-        raise argparse.ArgumentTypeError("--network_overrides must be a JSON object of DenseUNet arguments.")
-    return values
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma- or space-separated, from {','.join(MODEL_VARIANTS)}; default the paper's twelve (all but basic_unet)",
     )
     ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
-    ablation.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
+    ablation.add_argument("--seeds", type=parse_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
     ablation.add_argument(
         "--val_interval",
         type=int,
@@ -133,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ablation.add_argument(
         "--network_overrides",
-        type=_network_overrides,
+        type=parse_network_overrides,
         default={},
         help="JSON DenseUNet arguments, e.g. '{\"growth_rate\": 8}' (not for basic_unet, which replaces the network)",
     )
@@ -158,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     maps.add_argument("--out", default="attention_maps.png", help="the PNG to write (default attention_maps.png)")
     maps.add_argument(
         "--points",
-        type=_point,
+        type=parse_point,
         nargs="+",
         default=None,
         help="query pixels x,y (column,row); default three spread ones",
@@ -176,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     maps.add_argument(
         "--network_overrides",
-        type=_network_overrides,
+        type=parse_network_overrides,
         default={},
         help="JSON DenseUNet arguments the checkpoint was trained with",
     )

@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """The command line of ``scripts/time_to_quality.py``."""
     import argparse
 
-    from monai_jattn.experiments.__main__ import _seeds, parse_override
+    from monai_jattn.experiments.arguments import parse_override, parse_seeds
     from monai_jattn.experiments.ablation import bundle_datasets, find_bundle
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="'paper', 'fast', or name=train.json,overlay.json (configs under the bundle's configs/); repeat "
         "for several (default: paper and fast)",
     )
-    parser.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
+    parser.add_argument("--seeds", type=parse_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
     parser.add_argument(
         "--override",
         action="append",

@@ -15,7 +15,8 @@ import monai_jattn.experiments.ablation as ablation
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
-from monai_jattn.experiments.__main__ import main, parse_override
+from monai_jattn.experiments.__main__ import main
+from monai_jattn.experiments.arguments import parse_override
 from monai_jattn.experiments.results import (
     main_dice,
     metric_columns,
