@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import functools
 import os
-import statistics
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +21,7 @@ from tqdm import tqdm
 
 from monai_jattn.utils import save_figure_atomic
 from monai_jattn.experiments.formatting import three_digits
-from monai_jattn.experiments.measure import peak_memory_bytes, time_call
+from monai_jattn.experiments.measure import median_seconds, peak_memory_bytes
 from monai_jattn.networks import DenseUNet, SelfAttention
 
 __all__ = [
@@ -118,9 +117,7 @@ def self_attention_memory_curve(
                 row[f"{prefix}peak_mib"] = row[f"{prefix}time_ms"] = None
                 continue
             run = functools.partial(attention_forward_backward, block, x, materialised)
-            run()
-            times = [time_call(run, device) * 1000.0 for _ in range(repeats)]
-            row[f"{prefix}time_ms"] = statistics.median(times)
+            row[f"{prefix}time_ms"] = median_seconds(run, device, repeats, warmup=1) * 1000.0
             block.zero_grad(set_to_none=True)  # so that the measured call allocates the gradients itself
             x.grad = None
             row[f"{prefix}peak_mib"] = peak_memory_bytes(run, device) / 2**20

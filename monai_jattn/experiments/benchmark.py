@@ -36,7 +36,7 @@ from monai_jattn.experiments.attention_memory import (
 )
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.formatting import three_digits
-from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_call
+from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_calls
 from monai_jattn.networks import DenseUNet
 from monai_jattn.networks.names import MODEL_VARIANTS
 
@@ -185,23 +185,6 @@ def _inference(model: torch.nn.Module, size: Sequence[int], in_channels: int, am
     return infer
 
 
-def _interleaved_medians(
-    calls: dict[str, Callable[[], None]], device: torch.device, repeats: int, warmup: int, progress: tqdm
-) -> dict[str, dict[str, Any]]:
-    """Warm each call up, then time ``repeats`` rounds visiting every call in a rotated order."""
-    for call in calls.values():
-        for _ in range(warmup):
-            call()
-    names = list(calls)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for repeat in range(repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            samples[name].append(time_call(calls[name], device) * 1000.0)
-            progress.update()
-    return {name: {"median": statistics.median(s), "samples": s} for name, s in samples.items()}
-
-
 def benchmark_models(
     model_names: Sequence[str] | None = None,
     device: str | torch.device = "cpu",
@@ -266,12 +249,14 @@ def benchmark_models(
                     }
                 else:
                     calls = {n: _inference(m, size, in_channels, amp) for n, m in models.items()}
-                timings = _interleaved_medians(calls, device, repeats, max(warmup, 1), bar)
+                timings = time_calls(calls, device, repeats, max(warmup, 1), on_sample=bar.update)
                 time_measure = "train_step_ms" if kind == "train" else "inference_ms"
                 memory_measure = "train_peak_mib" if kind == "train" else "inference_peak_mib"
                 for name, call in calls.items():
-                    results[name].setdefault(time_measure, {})[key] = timings[name]["median"]
-                    results[name].setdefault(f"{time_measure}_samples", {})[key] = timings[name]["samples"]
+                    results[name].setdefault(time_measure, {})[key] = timings[name].median * 1000.0
+                    results[name].setdefault(f"{time_measure}_samples", {})[key] = [
+                        seconds * 1000.0 for seconds in timings[name].samples
+                    ]
                     results[name].setdefault(memory_measure, {})[key] = peak_memory_bytes(call, device) / 2**20
                 del calls
     return results

@@ -22,7 +22,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from monai.bundle import ConfigWorkflow
 
 from monai_jattn.experiments.ablation import find_bundle
 from monai_jattn.experiments.formatting import three_digits
-from monai_jattn.experiments.measure import synchronize, time_call
+from monai_jattn.experiments.measure import median_seconds, synchronize
 from monai_jattn.networks.names import MODEL_VARIANTS
 from monai_jattn.utils import write_json_atomic, write_text_atomic
 
@@ -73,13 +73,6 @@ _LEGACY_DATA = {
 }
 
 
-def _median_seconds(fn: Callable[[], None], device: torch.device, repeats: int, warmup: int = 3) -> float:
-    """Median seconds of ``repeats`` timed calls of ``fn`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    return statistics.median(time_call(fn, device) for _ in range(repeats))
-
-
 def _bare_step_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
     """Median seconds of the trainer's own step on one batch of the bundle's loader: its inferer
     (with MONAI's CUDA autocast where ``amp``), loss, backward and optimizer step, without the engine."""
@@ -99,7 +92,7 @@ def _bare_step_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
         loss.backward()
         optimizer.step()
 
-    return _median_seconds(step, device, repeats)
+    return median_seconds(step, device, repeats, warmup=3)
 
 
 def _data_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
@@ -117,7 +110,7 @@ def _data_seconds(workflow: ConfigWorkflow, repeats: int) -> float:
             batch = next(batches)
         batch["image"].to(device)
 
-    return _median_seconds(draw, device, repeats)
+    return median_seconds(draw, device, repeats, warmup=3)
 
 
 def steady_iteration_seconds(starts: Sequence[float], warmup: int) -> float:

@@ -3,6 +3,8 @@
 Both CPU and CUDA are supported:
 
 * time: ``time.perf_counter`` on CPU; CUDA events around the call on CUDA (the caller warms up first).
+  `time_calls` and `median_seconds` are the one median timer of the harness: warm-up calls, then timed
+  rounds that visit every call in a rotated order, so machine noise falls on all of them alike.
 * peak memory: the largest amount of tensor memory the call allocates *above what was live before it*
   (so parameters, ``.grad`` buffers kept alive and optimizer state allocated in warm-up do not count).
   On CUDA this is ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` minus
@@ -19,15 +21,25 @@ Both CPU and CUDA are supported:
 from __future__ import annotations
 
 import copy
+import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["time_call", "peak_memory_bytes", "forward_flops", "synchronize"]
+__all__ = [
+    "Timing",
+    "time_call",
+    "time_calls",
+    "median_seconds",
+    "peak_memory_bytes",
+    "forward_flops",
+    "synchronize",
+]
 
 
 def synchronize(device: torch.device) -> None:
@@ -62,6 +74,65 @@ def time_call(fn: Callable[[], object], device: torch.device) -> float:
     begin = time.perf_counter()
     fn()
     return time.perf_counter() - begin
+
+
+class Timing(NamedTuple):
+    """The timed runs of one call: their median and every sample, in seconds."""
+
+    median: float
+    samples: list[float]
+
+
+def time_calls(
+    calls: Mapping[str, Callable[[], object]],
+    device: torch.device,
+    repeats: int,
+    warmup: int = 1,
+    on_sample: Callable[[], object] | None = None,
+) -> dict[str, Timing]:
+    """Warm every call up, then time ``repeats`` rounds, each visiting every call once in a rotated order.
+
+    Args:
+        calls: name -> the work to time, called without arguments.
+        device: where the calls run (see `time_call`).
+        repeats: timed runs of each call.
+        warmup: untimed runs of each call before the first timed one.
+        on_sample: called after each timed run (e.g. a progress bar's ``update``).
+
+    Returns:
+        name -> `Timing` of its ``repeats`` runs.
+
+    Example:
+        >>> timings = time_calls({"sum": lambda: torch.ones(64).sum()}, torch.device("cpu"), repeats=3)
+        >>> len(timings["sum"].samples)
+        3
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}.")
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    names = list(calls)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(time_call(calls[name], device))
+            if on_sample is not None:
+                on_sample()
+    return {name: Timing(statistics.median(times), times) for name, times in samples.items()}
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int = 1) -> float:
+    """Median seconds of ``repeats`` timed calls of ``fn`` after ``warmup`` untimed ones (`time_calls` of one call).
+
+    Args:
+        fn: the work to time, called without arguments.
+        device: where ``fn`` runs (see `time_call`).
+        repeats: timed calls.
+        warmup: untimed calls before them.
+    """
+    return time_calls({"call": fn}, device, repeats, warmup)["call"].median
 
 
 def peak_memory_bytes(fn: Callable[[], object], device: torch.device) -> int:

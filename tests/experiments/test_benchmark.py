@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from monai_jattn.experiments.benchmark import (
     check_targets,
     main,
 )
-from monai_jattn.experiments.measure import forward_flops, peak_memory_bytes, time_call
+from monai_jattn.experiments.measure import forward_flops, median_seconds, peak_memory_bytes, time_call, time_calls
 from monai_jattn.networks import SelfAttention
 
 CPU = torch.device("cpu")
@@ -50,6 +51,21 @@ def test_peak_memory_excludes_what_was_allocated_before():
     kept = torch.ones(1024, 1024)
     assert peak_memory_bytes(lambda: kept.add_(1), CPU) < 1024 * 1024 * 4
     assert time_call(lambda: kept.add_(1), CPU) > 0
+
+
+def test_one_median_timer_warms_up_then_rotates_the_calls():
+    order = []
+    calls = {name: (lambda name=name: order.append(name)) for name in "abc"}
+    ticks = []
+    timings = time_calls(calls, CPU, repeats=3, warmup=2, on_sample=lambda: ticks.append(1))
+    assert order == list("aabbcc") + list("abc") + list("bca") + list("cab")  # warm-up, then rotated rounds
+    assert len(ticks) == 9
+    for timing in timings.values():
+        assert len(timing.samples) == 3 and timing.median == statistics.median(timing.samples)
+    counted = []
+    assert median_seconds(lambda: counted.append(1), CPU, repeats=5, warmup=3) >= 0 and len(counted) == 8
+    with pytest.raises(ValueError, match="repeats"):
+        time_calls(calls, CPU, repeats=0)
 
 
 def test_divisible_padded_crops_back_for_a_network_that_needs_divisible_sizes():
