@@ -1,27 +1,35 @@
-"""Tests of the benchmark: measurement primitives, result structure, ratios, targets and report files."""
+"""Tests of the benchmark: measurement primitives, result structure, ratios, targets (the limits of
+``scripts/benchmark.py``) and report files."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 import torch
 from monai.networks.nets import AttentionUnet
 
 from monai_jattn.experiments.attention_memory import grid_for_positions, self_attention_memory_curve
-from monai_jattn.experiments.benchmark import (
-    DivisiblePadded,
-    add_ratios,
-    benchmark_models,
-    build_model,
-    check_targets,
-    main,
-)
+from monai_jattn.experiments.benchmark import run_benchmark
+from monai_jattn.experiments.benchmark_report import add_ratios
+from monai_jattn.experiments.compared_models import DivisiblePadded, build_model
 from monai_jattn.experiments.measure import forward_flops, median_seconds, peak_memory_bytes, time_call, time_calls
+from monai_jattn.experiments.model_costs import benchmark_models
 from monai_jattn.networks import SelfAttention
 
 CPU = torch.device("cpu")
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "benchmark.py"
+
+
+def _script():
+    """``scripts/benchmark.py`` as a module: the command and the project's acceptance limits."""
+    spec = importlib.util.spec_from_file_location("benchmark_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_forward_flops_counts_a_convolution_exactly():
@@ -126,6 +134,7 @@ def _timed(train: float, inference: float) -> dict:
 def test_check_targets_judges_ratios_and_memory_growth():
     results = {"DenseUNet": _timed(100.0, 100.0), "DenseUNet-JA": _timed(130.0, 105.0)}
     linear = [{"positions": n, "peak_mib": 0.01 * n} for n in (1024, 2048, 4096, 8192)]
+    check_targets = _script().check_targets
     targets = {t["target"].split(" ")[1]: t for t in check_targets(results, linear)}
     assert not targets["training"]["met"] and targets["training"]["value"] == pytest.approx(1.3)
     assert targets["whole-image"]["met"] and targets["whole-image"]["value"] == pytest.approx(1.05)
@@ -158,7 +167,7 @@ def test_command_line_writes_json_markdown_and_plot(tmp_path, capsys):
         "--attention_positions", "64", "256",
         "--quick",
     ]  # fmt: skip
-    report = main(argv)
+    report = _script().run(argv)
     assert "| DenseUNet-JA |" in capsys.readouterr().out
     saved = json.loads((tmp_path / "benchmark.json").read_text())
     assert saved["results"].keys() == report["results"].keys() == {"DenseUNet", "DenseUNet-JA", "BasicUNet"}
@@ -169,3 +178,12 @@ def test_command_line_writes_json_markdown_and_plot(tmp_path, capsys):
     assert "## Training step (batch 4" in markdown and "## SelfAttention memory curve" in markdown
     assert (tmp_path / "self_attention_memory.png").read_bytes()[:4] == b"\x89PNG"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_the_library_benchmark_judges_nothing_without_a_judge(tmp_path):
+    """The pass/fail limits are the script's (``scripts/benchmark.py``): the library alone reports no targets."""
+    tiny = {"train_sizes": [(16, 16)], "infer_sizes": [(16, 16)], "repeats": 1, "warmup": 1, "batch_size": 1}
+    report = run_benchmark(tmp_path, model_names=["BasicUNet"], attention_curve=False, progress=False, **tiny)
+    assert report["targets"] == [] and json.loads((tmp_path / "benchmark.json").read_text())["targets"] == []
+    markdown = (tmp_path / "benchmark.md").read_text()
+    assert "| BasicUNet |" in markdown and "## Targets" not in markdown
