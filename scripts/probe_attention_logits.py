@@ -27,7 +27,7 @@ import monai
 import torch
 from monai.bundle import ConfigParser
 
-from monai_jattn.experiments.ablation import find_bundle
+from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.networks import DenseUNet
 
 

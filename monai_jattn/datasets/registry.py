@@ -86,10 +86,6 @@ class DatasetSpec:
             one `monai_jattn.data.DatasetError` listing every problem (``data check``); None for
             `monai_jattn.data.check_datalist`, which reads 2D images (TIF, GIF, JPEG, PNG).
         truth_title: what the reference labels are called in figures, e.g. ``"1st observer"``.
-        paper_results: the paper's published results on this dataset, model name (a key of
-            `monai_jattn.networks.MODEL_VARIANTS`) -> metric -> value; empty where the paper has none.
-        paper_results_note: markdown put before the table of ``paper_results`` in the ablation report: a
-            heading and how the paper's numbers compare with ours.
         computed_mask: ``computed_mask(image) -> mask path | None`` for `image_folder_datalist`: the field-of-view
             mask of an image of the official layout where the dataset ships none (computed and cached, e.g.
             CHASE_DB1); None for a file that is not such an image.
@@ -113,8 +109,6 @@ class DatasetSpec:
     figure_panels: Callable[[str | os.PathLike | None, int], list] | None = None
     description: str = ""
     truth_title: str = "ground truth"
-    paper_results: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    paper_results_note: str = ""
     check_files: Callable[[list[dict]], list[dict]] | None = None
     computed_mask: Callable[[Path], Path | None] | None = None
 

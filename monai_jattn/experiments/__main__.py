@@ -30,16 +30,12 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from monai_jattn.experiments.ablation import (
-    BUNDLES_ENV,
-    bundle_datasets,
-    collect_results,
-    find_bundle,
-    run_ablation,
-    write_report,
-)
+from monai_jattn.bundles import BUNDLES_ENV
+from monai_jattn.experiments.ablation import collect_results, run_ablation
+from monai_jattn.experiments.ablation_report import write_report
 from monai_jattn.experiments.arguments import parse_network_overrides, parse_override, parse_point, parse_seeds
 from monai_jattn.experiments.attention_maps import draw_attention_maps
+from monai_jattn.experiments.bundle_runs import bundle_datasets, find_bundle
 from monai_jattn.experiments.time_to_quality import RECIPES, parse_recipe
 from monai_jattn.networks.names import MODEL_VARIANTS
 

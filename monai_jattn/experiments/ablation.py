@@ -1,10 +1,10 @@
 """The ablation runner: train and evaluate each model variant and seed through a bundle, then tabulate and draw.
 
 Every run goes through the dataset's MONAI bundle (its registry entry's ``bundle``, a folder under
-:func:`bundles_root`, with its ``bundle_overrides``), in this process, with ``monai.bundle.ConfigWorkflow``
-and command-line style overrides: the same ``train.json`` and ``evaluate.json`` anyone can run by hand,
-with one shared iteration budget and
-seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
+`monai_jattn.bundles.bundles_root`, with its ``bundle_overrides``; see `~monai_jattn.experiments.bundle_runs`),
+in this process, with ``monai.bundle.ConfigWorkflow`` and command-line style overrides: the same ``train.json``
+and ``evaluate.json`` anyone can run by hand, with one shared iteration budget and seed list. Each run lives in
+``OUT/runs/<model>_seed<k>/``:
 
 - ``settings.json``: what the run was started with (a rerun with other settings is refused);
 - ``train/`` (the bundle's ``output_dir`` for training: logs, training curve) and ``models/``
@@ -13,18 +13,15 @@ seed list. Each run lives in ``OUT/runs/<model>_seed<k>/``:
 - ``train.done``, ``evaluate.done``: stage markers; ``result.json`` then ``done``, written last.
 
 A rerun skips finished runs and stages; an interrupted training resumes from ``latest.pt`` with
-``resume=true``. Then ``OUT/results.csv``, ``OUT/results.md`` (with the metrics the bundle reports: the
-paper's five for DRIVE, CHASE_DB1 and ISIC-2017, the Dice of each class and their mean for MSD),
-``OUT/dice_bars.png`` (the paper's Fig. 3) and ``OUT/segmentation_grid.png`` (Fig. 2; only where the test
-split has labels and the evaluations saved 2D masks, otherwise ``results.md`` says why) are written, each
-atomically.
+``resume=true``. `collect_results` reads the finished runs of this layout back (it stays here, with the code
+that writes the layout). Then `~monai_jattn.experiments.ablation_report.write_report` writes the tables and
+figures (``OUT/results.csv``, ``results.md``, ``dice_bars.png``, ``segmentation_grid.png``).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-import logging
 import os
 import sys
 import time
@@ -33,91 +30,18 @@ from pathlib import Path
 from pydoc import locate
 from typing import Any
 
-import numpy as np
-from monai.bundle import ComponentLocator, ConfigParser, ConfigWorkflow
+from monai.bundle import ComponentLocator, ConfigParser
 from tqdm import tqdm
 
-from monai_jattn.bundles import BUNDLES_ENV, SOURCE, build_bundle, bundles_root
-from monai_jattn.data import DatasetError
-from monai_jattn.datasets import dataset_datalist, dataset_names, get_dataset
-from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
-from monai_jattn.utils import write_json_atomic, write_text_atomic
-from monai_jattn.experiments.results import main_dice, paper_table_markdown, results_markdown, write_results_csv
+from monai_jattn.datasets import get_dataset
+from monai_jattn.experiments.ablation_report import write_report
+from monai_jattn.experiments.bundle_runs import find_bundle, run_bundle
 from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
+from monai_jattn.utils import write_json_atomic, write_text_atomic
 
-__all__ = [
-    "BUNDLES_ENV",
-    "bundle_datasets",
-    "bundles_root",
-    "find_bundle",
-    "run_bundle",
-    "run_ablation",
-    "collect_results",
-    "write_report",
-]
+__all__ = ["run_ablation", "collect_results"]
 
 _STAGES = ("train", "evaluate")
-
-logger = logging.getLogger(__name__)
-
-
-def bundle_datasets() -> tuple[str, ...]:
-    """The registered datasets that have a bundle (`DatasetSpec.bundle`): the ablation's ``--dataset`` choices."""
-    return tuple(name for name in dataset_names() if get_dataset(name).bundle)
-
-
-def find_bundle(dataset: str, bundle_dir: str | os.PathLike | None = None) -> Path:
-    """The bundle folder for ``dataset``: ``bundle_dir`` if given, else its registry entry's ``bundle`` under
-    :func:`bundles_root`. A folder with ``source/`` (a bundle of the source checkout) must have current
-    ``configs/`` (`monai_jattn.bundles.build_bundle` with ``check``: the error names the stale files and says to
-    run ``python -m monai_jattn.bundles build``).
-
-    Args:
-        dataset: a registered dataset with a bundle (see :func:`bundle_datasets`).
-        bundle_dir: an explicit bundle folder (with ``configs/train.json``).
-
-    Raises:
-        ValueError: for an unknown dataset, or one without a bundle.
-        FileNotFoundError: when the folder has no ``configs/train.json`` and ``configs/evaluate.json``, or no
-            bundles folder is found (see :func:`bundles_root`).
-        BundleConfigError: the sources cannot be built, or a built config is stale, missing or edited by hand.
-    """
-    spec = get_dataset(dataset)
-    if not spec.bundle:
-        raise ValueError(f"{spec.title} has no bundle; datasets with one: {', '.join(bundle_datasets())}.")
-    bundle_dir = Path(bundle_dir if bundle_dir is not None else bundles_root() / spec.bundle).resolve()
-    if (bundle_dir / SOURCE).is_dir():  # a bundle of the checkout: its committed configs must be current
-        build_bundle(bundle_dir, check=True)
-    missing = [name for name in ("train.json", "evaluate.json") if not (bundle_dir / "configs" / name).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"{bundle_dir}: not a {spec.title} bundle, configs/{' and configs/'.join(missing)} missing; "
-            "pass --bundle_dir."
-        )
-    return bundle_dir
-
-
-def run_bundle(bundle_dir: Path, configs: Sequence[str], workflow_type: str, overrides: Mapping[str, Any]) -> None:
-    """Run one bundle workflow in this process, as ``python -m monai.bundle run`` would.
-
-    Args:
-        bundle_dir: the bundle folder.
-        configs: config file names under ``configs/``, merged in order (e.g. train then evaluate).
-        workflow_type: ``"train"`` or ``"eval"``.
-        overrides: config id -> value, e.g. ``{"max_iterations": 100, "network_def#attention": "sa"}``.
-    """
-    config_dir = bundle_dir / "configs"
-    workflow = ConfigWorkflow(
-        config_file=[str(config_dir / name) for name in configs],
-        meta_file=str(config_dir / "metadata.json"),
-        logging_file=str(config_dir / "logging.conf"),
-        workflow_type=workflow_type,
-        bundle_root=str(bundle_dir),
-        **overrides,
-    )
-    workflow.initialize()
-    workflow.run()
-    workflow.finalize()
 
 
 def _run_settings(
@@ -265,7 +189,8 @@ def run_ablation(
     """Train and evaluate every model and seed through the bundle, then write the tables and figures.
 
     Args:
-        dataset: a registered dataset with a bundle (see :func:`bundle_datasets`), e.g. ``"drive"``.
+        dataset: a registered dataset with a bundle
+            (see `~monai_jattn.experiments.bundle_runs.bundle_datasets`), e.g. ``"drive"``.
         dataset_dir: the dataset in its official layout (real or written by
             ``python -m monai_jattn.datasets sample ...``); the segmentation grid needs a 2D test split with labels.
         output_dir: where ``runs/`` and the results go.
@@ -279,7 +204,7 @@ def run_ablation(
             "network_def#growth_rate": 8}``; a rerun with other overrides is refused.
         device: the bundles' ``device`` (e.g. ``"cuda:0"``, default: the bundle's choice); unlike the
             overrides it may change between an interrupted run and its resumption.
-        bundle_dir: the bundle folder (default: see :func:`find_bundle`).
+        bundle_dir: the bundle folder (default: see `~monai_jattn.experiments.bundle_runs.find_bundle`).
         num_figure_images: test images in the segmentation grid.
         command: the command line, recorded in ``results.md``.
         data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
@@ -346,112 +271,3 @@ def collect_results(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
         raise FileNotFoundError(f"{output_dir}: no finished run under runs/ (each has a 'done' file).")
     order = list(MODEL_VARIANTS)
     return sorted(results, key=lambda row: (order.index(row["model"]), int(row["seed"])))
-
-
-class _NoGrid(Exception):
-    """Why the segmentation grid cannot be drawn (one line for ``results.md``)."""
-
-
-def _binary_picture(path: str | os.PathLike) -> np.ndarray:
-    return (load_picture(path) > 0).astype(np.float32)
-
-
-def _grid_pictures(
-    dataset: str, dataset_dir: Path, mask_folders: Mapping[str, Path], count: int
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
-    """The segmentation grid's pictures: the first ``count`` test images with their ground truths by id, and
-    every model's masks of them.
-
-    Args:
-        dataset: the registered dataset.
-        dataset_dir: its folder.
-        mask_folders: model label -> the folder where its evaluation saved a 2D ``<id>_mask.png`` per test image.
-        count: test images in the grid.
-
-    Raises:
-        _NoGrid: where the test split has no labels (e.g. the MSD's) or a model's mask is missing (e.g. a
-            bundle that saves no 2D masks).
-    """
-    try:
-        entries = dataset_datalist(dataset, dataset_dir, "test", require_labels=True)[:count]
-    except DatasetError as error:
-        raise _NoGrid(f"(it needs a test split with labels): {error}") from None
-    masks = {
-        label: {e["id"]: folder / f"{e['id']}_mask.png" for e in entries} for label, folder in mask_folders.items()
-    }
-    missing = [str(path) for paths in masks.values() for path in paths.values() if not path.is_file()]
-    if missing:
-        raise _NoGrid(f"(it needs the 2D masks the evaluations save): {missing[0]} not found")
-    images = {e["id"]: (load_picture(e["image"]), _binary_picture(e["label"])) for e in entries}
-    return images, {label: {i: _binary_picture(path) for i, path in paths.items()} for label, paths in masks.items()}
-
-
-def write_report(
-    rows: Sequence[dict[str, Any]],
-    output_dir: str | os.PathLike,
-    dataset: str,
-    dataset_dir: str | os.PathLike,
-    num_figure_images: int = 3,
-    command: str = "",
-    data_label: str = "",
-) -> None:
-    """Write ``results.csv``, ``results.md``, ``dice_bars.png`` and ``segmentation_grid.png``.
-
-    The tables have the metrics the runs report (see `metric_columns`). The bars show `main_dice`. The grid
-    shows the first ``num_figure_images`` test images, their ground truth and, for every model, the mask its
-    run with the first seed saved during evaluation; it needs a test split with labels and 2D masks (not
-    the MSD's). A figure that cannot be drawn is not: ``results.md`` and the log say why.
-
-    Args:
-        rows: per-run results (from :func:`run_ablation` or :func:`collect_results`).
-        output_dir: the ablation output folder (with ``runs/``).
-        dataset: the registered dataset; its ``paper_results`` (with ``paper_results_note``) follow the table,
-            its ``truth_title`` names the ground-truth column of the grid.
-        dataset_dir: the dataset folder the runs were evaluated on.
-        num_figure_images: rows of the segmentation grid.
-        command: the command line, recorded in ``results.md``.
-        data_label: names the data in the titles of the report and figures, e.g. ``"synthetic DRIVE
-            sample"``; default: the dataset's name (``"DRIVE"``, ``"ISIC-2017"``).
-    """
-    output_dir = Path(output_dir)
-    spec = get_dataset(dataset)
-    title = data_label or spec.title
-    budgets = sorted({int(row["max_iterations"]) for row in rows})
-    seeds = sorted({int(row["seed"]) for row in rows})
-    first_seed = {}
-    for row in rows:
-        first_seed.setdefault(row["model"], row)
-    mask_folders = {
-        row["label"]: output_dir / "runs" / f"{model}_seed{row['seed']}" / "eval" / "predictions"
-        for model, row in first_seed.items()
-    }
-    skipped = [] if main_dice(rows) else ["no Dice bar chart: the runs report no dice or mean_dice"]
-    try:
-        grid = _grid_pictures(dataset, Path(dataset_dir), mask_folders, num_figure_images)
-    except _NoGrid as reason:
-        grid = None
-        skipped.append(f"no segmentation grid {reason}")
-    for line in skipped:
-        logger.warning(f"{output_dir}: {line}")
-    notes = [
-        *([f"command: `{command}`"] if command else []),
-        f"data: `{dataset_dir}`; budget: {', '.join(map(str, budgets))} iterations per run; seeds: "
-        f"{', '.join(map(str, seeds))}; mean ± sample standard deviation over seeds",
-        "training time per run (with its validations): median {:.0f} s, from {:.0f} to {:.0f} s".format(
-            *np.percentile([row["train_seconds"] for row in rows], [50, 0, 100])
-        ),
-        *skipped,
-    ]
-    markdown = results_markdown(rows, f"Ablation on {title}", notes)
-    if spec.paper_results:
-        markdown += f"\n{spec.paper_results_note}\n\n" + paper_table_markdown(spec.paper_results)
-    write_results_csv(rows, output_dir / "results.csv")
-    write_text_atomic(output_dir / "results.md", markdown)
-    if main_dice(rows):
-        plot_dice_bars(
-            rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)"
-        )
-    if grid is not None:
-        plot_segmentation_grid(
-            *grid, output_dir / "segmentation_grid.png", f"{title}: segmentation maps", truth_title=spec.truth_title
-        )

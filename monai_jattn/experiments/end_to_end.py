@@ -30,7 +30,7 @@ import torch
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow
 
-from monai_jattn.experiments.ablation import find_bundle
+from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import median_seconds, synchronize
 from monai_jattn.networks.names import MODEL_VARIANTS

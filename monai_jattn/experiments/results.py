@@ -189,8 +189,8 @@ def results_markdown(rows: Sequence[dict[str, Any]], title: str, notes: Sequence
 
 
 def paper_table_markdown(results: Mapping[str, Mapping[str, float]]) -> str:
-    """A table of the paper's published results (e.g. a dataset's `DatasetSpec.paper_results`) as markdown, in
-    the paper's column order.
+    """A table of the paper's published results (e.g. DRIVE's in `~monai_jattn.experiments.paper_results`) as
+    markdown, in the paper's column order.
 
     Args:
         results: model name (a key of `MODEL_VARIANTS`) -> metric (of `PAPER_METRICS`) -> value.

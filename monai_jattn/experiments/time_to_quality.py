@@ -2,7 +2,7 @@
 
 Each recipe is a list of a bundle's training configs merged in order (``train.json``, then overlays such as
 ``train_fast.json``). Every recipe and seed trains through the bundle's own ``train.json`` workflow
-(:func:`~monai_jattn.experiments.ablation.run_bundle`, in this process) in ``OUT/runs/<recipe>_seed<k>/``;
+(:func:`~monai_jattn.experiments.bundle_runs.run_bundle`, in this process) in ``OUT/runs/<recipe>_seed<k>/``;
 its `~monai_jattn.handlers.TrainingCurveSaver` records the validation metric (on the bundle's held-out
 training images, never the test set) with the wall-clock seconds of the run, validations included. A run
 that stopped resumes from its ``latest.pt`` on the next call; a finished one (``done``) is skipped. Then:
@@ -30,7 +30,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
-from monai_jattn.experiments.ablation import run_bundle
+from monai_jattn.experiments.bundle_runs import run_bundle
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.utils import save_figure_atomic, write_json_atomic, write_text_atomic
 
@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import argparse
 
     from monai_jattn.experiments.arguments import parse_override, parse_seeds
-    from monai_jattn.experiments.ablation import bundle_datasets, find_bundle
+    from monai_jattn.experiments.bundle_runs import bundle_datasets, find_bundle
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="drive", choices=bundle_datasets(), help="the dataset; its bundle trains")

@@ -4,6 +4,7 @@ refusing."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import logging
 import shutil
@@ -12,14 +13,19 @@ import pytest
 
 import monai_jattn.bundles
 import monai_jattn.experiments.ablation as ablation
+import monai_jattn.experiments.ablation_report as ablation_report
+import monai_jattn.experiments.bundle_runs as bundle_runs
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets.msd import write_msd_sample
+from monai_jattn.datasets.registry import DatasetSpec
 from monai_jattn.experiments.__main__ import main
 from monai_jattn.experiments.arguments import parse_override
+from monai_jattn.experiments.paper_results import PAPER_RESULTS
 from monai_jattn.experiments.results import (
     main_dice,
     metric_columns,
+    paper_table_markdown,
     metric_title,
     results_markdown,
     summarise,
@@ -140,9 +146,9 @@ def test_data_label_names_the_data_in_report_and_figure_titles(finished, dataset
     shutil.copytree(finished, out)
     titles = []
     for name in ("plot_dice_bars", "plot_segmentation_grid"):
-        real = getattr(ablation, name)
+        real = getattr(ablation_report, name)
         monkeypatch.setattr(
-            ablation, name, lambda *args, real=real, **kwargs: titles.append(args[-1]) or real(*args, **kwargs)
+            ablation_report, name, lambda *args, real=real, **kwargs: titles.append(args[-1]) or real(*args, **kwargs)
         )
     main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out),
           "--data_label", "synthetic DRIVE sample"])  # fmt: skip
@@ -159,7 +165,7 @@ def test_report_without_saved_masks_says_why_there_is_no_grid(finished, dataset,
     (out / "segmentation_grid.png").unlink()
     mask = next((out / "runs" / "ja9_seed0" / "eval" / "predictions").glob("*_mask.png"))
     mask.unlink()
-    with caplog.at_level(logging.WARNING, logger=ablation.__name__):
+    with caplog.at_level(logging.WARNING, logger=ablation_report.__name__):
         main(["report", "--dataset", "drive", "--dataset_dir", str(dataset), "--output_dir", str(out)])
     reason = f"no segmentation grid (it needs the 2D masks the evaluations save): {mask} not found"
     assert f"- {reason}\n" in (out / "results.md").read_text() and f"{out}: {reason}" in caplog.text
@@ -196,12 +202,12 @@ def test_bad_inputs_get_clear_errors(dataset, tmp_path):
     with pytest.raises(ValueError, match=r"repeated \['sa'\]"):
         parse_model_names(["sa", "sa"])
     with pytest.raises(FileNotFoundError, match="configs/train.json and configs/evaluate.json missing"):
-        ablation.find_bundle("drive", tmp_path)
+        bundle_runs.find_bundle("drive", tmp_path)
     with pytest.raises(FileNotFoundError, match="dataset folder not found"):
         ablation.run_ablation("drive", tmp_path / "nowhere", tmp_path / "out", models="sa", max_iterations=1)
     with pytest.raises(ValueError, match=r"val_interval \(4\) must divide max_iterations \(10\).*would train 12"):
         ablation.run_ablation("drive", dataset, tmp_path / "out", models="sa", max_iterations=10, val_interval=4)
-    bundle = ablation.find_bundle("drive")
+    bundle = bundle_runs.find_bundle("drive")
     assert ablation._default_val_interval(bundle, 1500) == 500  # the DRIVE bundle validates every 500
     assert ablation._default_val_interval(bundle, 700) == 350 and ablation._default_val_interval(bundle, 7) == 7
     with pytest.raises(FileNotFoundError, match="no finished run"):
@@ -251,6 +257,14 @@ def test_variants_overrides_and_summaries():
     markdown = results_markdown(rows, "t")
     assert "| AUC | Jaccard | Seeds |" in markdown
     assert "| DenseUNet-SA | 0.6000 ± 0.1414 |" in markdown and "| DenseUNet-JA-9 | 0.6000 | 0.8000 |" in markdown
+
+
+def test_the_papers_results_are_the_harness_not_the_registry():
+    """The paper's published numbers and their markdown note live in the harness; the registry entries carry none."""
+    assert not {"paper_results", "paper_results_note"} & {field.name for field in dataclasses.fields(DatasetSpec)}
+    assert set(PAPER_RESULTS) == {"drive"} and set(PAPER_RESULTS["drive"].table) == {"dense_unet", "sa", "pwa", "ja9"}
+    assert PAPER_RESULTS["drive"].table["ja9"]["dice"] == 0.8164  # supplement Table 1
+    assert "| DenseUNet-JA (JA-9) | 0.7907 | 0.9864 | 0.8164 |" in paper_table_markdown(PAPER_RESULTS["drive"].table)
 
 
 def test_tables_of_drive_like_rows_keep_the_papers_columns():
@@ -309,7 +323,7 @@ def test_msd_ablation_reports_per_class_dice_without_a_grid(tmp_path):
     no_dice = [
         {key: value for key, value in row.items() if key != "mean_dice"} for row in ablation.collect_results(out)
     ]
-    ablation.write_report(no_dice, tmp_path / "report", "msd", dataset)
+    ablation_report.write_report(no_dice, tmp_path / "report", "msd", dataset)
     assert (
         "- no Dice bar chart: the runs report no dice or mean_dice\n"
         in (tmp_path / "report" / "results.md").read_text()
@@ -339,18 +353,19 @@ def test_basic_unet_runs_through_the_same_bundle(dataset, tmp_path):
 
 
 def test_bundles_are_found_by_option_variable_or_checkout(tmp_path, monkeypatch):
-    checkout_bundle = ablation.find_bundle("drive")
-    assert checkout_bundle.name == "drive_jattn_segmentation" and checkout_bundle.parent == ablation.bundles_root()
-    monkeypatch.setenv(ablation.BUNDLES_ENV, str(tmp_path))
-    assert ablation.bundles_root() == tmp_path.resolve()
+    checkout_bundle = bundle_runs.find_bundle("drive")
+    assert checkout_bundle.name == "drive_jattn_segmentation"
+    assert checkout_bundle.parent == monai_jattn.bundles.bundles_root()
+    monkeypatch.setenv(monai_jattn.bundles.BUNDLES_ENV, str(tmp_path))
+    assert monai_jattn.bundles.bundles_root() == tmp_path.resolve()
     with pytest.raises(FileNotFoundError, match="drive_jattn_segmentation: not a DRIVE bundle"):
-        ablation.find_bundle("drive")  # the variable wins over the checkout
-    assert ablation.find_bundle("drive", checkout_bundle) == checkout_bundle  # and --bundle_dir over both
-    monkeypatch.setenv(ablation.BUNDLES_ENV, str(tmp_path / "nowhere"))
+        bundle_runs.find_bundle("drive")  # the variable wins over the checkout
+    assert bundle_runs.find_bundle("drive", checkout_bundle) == checkout_bundle  # and --bundle_dir over both
+    monkeypatch.setenv(monai_jattn.bundles.BUNDLES_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(FileNotFoundError, match="MONAI_JATTN_BUNDLES=.*nowhere: not a folder"):
-        ablation.bundles_root()
-    monkeypatch.delenv(ablation.BUNDLES_ENV)
+        monai_jattn.bundles.bundles_root()
+    monkeypatch.delenv(monai_jattn.bundles.BUNDLES_ENV)
     monkeypatch.setattr(monai_jattn.bundles, "__file__", str(tmp_path / "site-packages" / "monai_jattn" / "bundles.py"))
     with pytest.raises(FileNotFoundError, match="pass --bundle_dir .* or set MONAI_JATTN_BUNDLES"):
-        ablation.bundles_root()
-    assert set(ablation.bundle_datasets()) >= {"drive", "isic2017"}
+        monai_jattn.bundles.bundles_root()
+    assert set(bundle_runs.bundle_datasets()) >= {"drive", "isic2017"}

@@ -9,7 +9,7 @@ from monai.bundle import ConfigParser
 
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.experiments.__main__ import main
-from monai_jattn.experiments.ablation import find_bundle
+from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.attention_maps import attention_maps, draw_attention_maps, window_origin
 from monai_jattn.networks import DenseUNet
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from monai_jattn.datasets.drive import write_drive_sample
-from monai_jattn.experiments.ablation import find_bundle
+from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.end_to_end import (
     _bare_step_seconds,
     bundle_training_workflow,
