@@ -52,8 +52,8 @@ def check_targets(
       slope of the curve over its upper half is at most `MEMORY_SLOPE_LIMIT` (1.25; a materialised map gives 2).
 
     Args:
-        results: the output of `~monai_jattn.experiments.model_costs.benchmark_models` (must include DenseUNet and DenseUNet-JA for
-            the first two targets; they are skipped otherwise).
+        results: the output of `~monai_jattn.experiments.model_costs.benchmark_models` (must include DenseUNet
+            and DenseUNet-JA for the first two targets; they are skipped otherwise).
         attention_curve: the output of
             :func:`~monai_jattn.experiments.attention_memory.self_attention_memory_curve`.
 

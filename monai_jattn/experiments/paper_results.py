@@ -36,9 +36,9 @@ PAPER_RESULTS: dict[str, PaperResults] = {
             )
         },
         note="## The paper's DRIVE results (supplement Table 1; real DRIVE, 60k iterations)\n\n"
-        "Compare with the whole-image table: the paper's Recall, TNR and Accuracy fit only a vessel fraction of about "
-        "8.9% of the scored pixels (Acc = TNR - p (TNR - Recall)), as in whole DRIVE test images (8.76% vessel pixels), "
-        "not inside their FOV (12.73%).",
+        "Compare with the whole-image table: the paper's Recall, TNR and Accuracy fit only a vessel fraction of "
+        "about 8.9% of the scored pixels (Acc = TNR - p (TNR - Recall)), as in whole DRIVE test images (8.76% vessel "
+        "pixels), not inside their FOV (12.73%).",
     ),
 }
 """Registered dataset name -> the paper's results on it. DRIVE: Table 1 of the paper's supplement, DRIVE test
