@@ -99,7 +99,7 @@ class CheckpointLoader(_MonaiCheckpointLoader):
             if isinstance(target, torch.nn.Module) and isinstance(checkpoint, dict):  # say which tensors fit
                 state = checkpoint if all(torch.is_tensor(v) for v in checkpoint.values()) else checkpoint.get(name)
                 if isinstance(state, dict):
-                    cause = describe_fit(target, state)
+                    cause = describe_fit(target, state, e)
             raise CheckpointError(
                 f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
                 f"other network settings?): {cause}"
@@ -173,13 +173,15 @@ def model_weights(checkpoint: Any, path: str | os.PathLike) -> tuple[dict, str |
     )
 
 
-def describe_fit(module: torch.nn.Module, state: dict) -> str:
+def describe_fit(module: torch.nn.Module, state: dict, error: BaseException | None = None) -> str:
     """In words, which of ``module``'s tensors ``state`` has with the same shape, and which it lacks, has in other
     shapes, or has in addition (e.g. another attention's modules).
 
     Args:
         module: the network.
         state: the weights meant for it.
+        error: the error loading them raised, added where every name and shape fits (e.g. the DenseUNet's
+            refusal of weights of another attention structure).
     """
     own = module.state_dict()
     missing = [k for k in own if k not in state]
@@ -190,6 +192,8 @@ def describe_fit(module: torch.nn.Module, state: dict) -> str:
         if k in state and tuple(getattr(state[k], "shape", ())) != tuple(own[k].shape)
     ]
     parts = [f"{len(own) - len(missing) - len(shapes)} of the network's {len(own)} tensors fit"]
+    if len(parts) == 1 and not (missing or shapes or extra) and error is not None:  # e.g. the network's own check
+        parts.append(" ".join(line.strip() for line in str(error).splitlines()))
     if missing:
         parts.append(f"{len(missing)} are not in the file: {_listed(missing)}")
     if shapes:
@@ -240,11 +244,11 @@ def load_pretrained(
         before = {k: v.detach().clone() for k, v in module.state_dict().items()}
         try:
             module.load_state_dict(state, strict=True)
-        except (RuntimeError, KeyError, TypeError, AttributeError):
+        except (RuntimeError, KeyError, TypeError, AttributeError) as error:
             module.load_state_dict(before)  # PyTorch copies the tensors that fit before it raises for the others
             raise CheckpointError(
                 f"{path}: its weights do not fit this network (saved with other network settings, e.g. another "
-                f"--network_def#attention or width): {describe_fit(module, state)}"
+                f"--network_def#attention or width): {describe_fit(module, state, error)}"
             ) from None
     except CheckpointError as e:
         if not str2bool(optional):
