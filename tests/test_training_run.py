@@ -60,10 +60,9 @@ def test_the_bundle_models_folder_is_never_a_ckpt_dir(bundle, overwrite):
     into the file inference uses by default."""
     shipped = bundle / "models" / "model.pt"
     before = shipped.read_bytes()
+    fine_tune = {"load_pretrain": True, "pretrained_path": shipped}
     for ckpt_dir in (bundle / "models", bundle / "models" / ".." / "models"):
-        run = training_run(
-            bundle, ckpt_dir=ckpt_dir, bundle_root=bundle, overwrite=overwrite, load_pretrain=True, pretrained_path=shipped
-        )
+        run = training_run(bundle, ckpt_dir=ckpt_dir, bundle_root=bundle, overwrite=overwrite, **fine_tune)
         with pytest.raises(RunFolderError, match=r"is the bundle's models folder.*--ckpt_dir .*models/finetuned"):
             run.run()
     assert shipped.read_bytes() == before and sorted(p.name for p in (bundle / "models").iterdir()) == ["model.pt"]
@@ -98,7 +97,8 @@ def test_a_missing_pretrained_file_stops_the_run_before_any_folder_is_touched(tm
         training_run(tmp_path, load_pretrain=True, pretrained_path=typo, overwrite=True).run()
     assert [p.name for p in earlier.parent.iterdir()] == ["model.pt"]
     with caplog.at_level(logging.WARNING):  # from scratch is fine
-        training_run(tmp_path, load_pretrain=True, pretrained_path=typo, pretrained_optional="True", overwrite=True).run()
+        run = training_run(tmp_path, load_pretrain=True, pretrained_path=typo, pretrained_optional=True, overwrite=True)
+        run.run()
     assert "training from scratch" in caplog.text and (earlier.parent / "latest.pt").is_file()
 
 

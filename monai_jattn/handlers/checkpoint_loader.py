@@ -94,12 +94,12 @@ class CheckpointLoader(_MonaiCheckpointLoader):
         try:
             super().__call__(engine)
         except (RuntimeError, KeyError) as e:  # weights of other names or shapes than the network's
-            cause = e
-            (name, target), = self.load_dict.items() if len(self.load_dict) == 1 else [(None, None)]
-            if isinstance(target, torch.nn.Module) and isinstance(checkpoint, dict):  # say which tensors fit
+            cause: Any = e
+            name, target = next(iter(self.load_dict.items()))
+            if len(self.load_dict) == 1 and isinstance(target, torch.nn.Module) and isinstance(checkpoint, dict):
                 state = checkpoint if all(torch.is_tensor(v) for v in checkpoint.values()) else checkpoint.get(name)
-                if isinstance(state, dict):
-                    cause = describe_fit(target, state, e)
+                if isinstance(state, dict):  # say which tensors fit
+                    cause = describe_fit(getattr(target, "module", target), state, e)
             raise CheckpointError(
                 f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
                 f"other network settings?): {cause}"
@@ -253,7 +253,7 @@ def load_pretrained(
     except CheckpointError as e:
         if not str2bool(optional):
             raise CheckpointError(f"{e}. Fine-tuning stops here: {PRETRAINED_ADVICE}") from None
-        logger.warning("not starting from the pretrained weights: %s. pretrained_optional is True: training from scratch", e)
+        logger.warning("not starting from the pretrained weights: %s. pretrained_optional: training from scratch", e)
         return False
     what = f"the {entry!r} weights of the training checkpoint {path}" if entry else f"the pretrained weights {path}"
     logger.info(

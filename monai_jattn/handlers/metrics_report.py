@@ -260,5 +260,6 @@ def _csv_text(ids: Sequence[str], values: Mapping[str, Sequence[float]]) -> str:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["id", *values])
     for row, image_id in enumerate(ids):
-        writer.writerow([image_id, *(f"{v[row]:.6f}" if isinstance(v[row], float) else v[row] for v in values.values())])
+        cells = (f"{v[row]:.6f}" if isinstance(v[row], float) else v[row] for v in values.values())
+        writer.writerow([image_id, *cells])
     return text.getvalue()

@@ -229,5 +229,6 @@ def test_a_case_listed_twice_is_refused_naming_it(tmp_path):
     description["training"].append(dict(description["training"][1]))
     (root / "dataset.json").write_text(json.dumps(description))
     case = Path(description["training"][1]["image"]).name.removesuffix(".nii.gz")
-    with pytest.raises(DatasetError, match=rf"dataset.json: its 'training' list names the same case more than once: {case} \(entries 2, 5\)"):
+    message = rf"dataset.json: its 'training' list names the same case more than once: {case} \(entries 2, 5\)"
+    with pytest.raises(DatasetError, match=message):
         msd_datalist(root, "training")

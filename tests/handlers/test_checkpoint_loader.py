@@ -218,7 +218,8 @@ def test_a_training_checkpoint_of_the_same_network_starts_a_fine_tune(tmp_path, 
     optimizer = torch.optim.Adam(trained.parameters())
     trainer = Engine(lambda engine, batch: None)
     path = tmp_path / "latest.pt"
-    torch.save({"network": trained.state_dict(), "optimizer": optimizer.state_dict(), "trainer": trainer.state_dict()}, path)
+    state = {"network": trained.state_dict(), "optimizer": optimizer.state_dict(), "trainer": trainer.state_dict()}
+    torch.save(state, path)
     net = _tiny_densenet()
     with caplog.at_level("INFO"):
         assert load_pretrained(net, path) is True
@@ -272,3 +273,16 @@ def test_a_run_saved_exactly_at_the_end_of_this_run_is_resumed(tmp_path):
     torch.save({"trainer": saved.state_dict()}, path)
     assert _resume(path, 2, 3, max_iterations=6).state.iteration == 6
     assert _resume(path, 2, 3).state.iteration == 6
+
+
+def test_the_lists_of_what_does_not_fit_name_five_then_count():
+    from monai_jattn.handlers import describe_fit
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))  # 6 tensors
+    five = describe_fit(net, {"0.weight": net[0].weight})
+    assert five == "1 of the network's 6 tensors fit; 5 are not in the file: 0.bias, 1.weight, 1.bias, 2.weight, 2.bias"
+    six = describe_fit(net, {"extra": net[0].weight})
+    assert six.endswith(
+        "6 are not in the file: 0.weight, 0.bias, 1.weight, 1.bias, 2.weight and 1 more; the file has 1 the network "
+        "has not: extra"
+    )

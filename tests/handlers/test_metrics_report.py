@@ -229,7 +229,9 @@ def test_images_where_a_metric_is_undefined_are_counted_and_named(tmp_path, per_
     assert "1 of the 3 images have an empty reference (no foreground pixel): img1." in report
     for title in ("Recall", "AUC"):
         if per_image:
-            assert f"- {title}: mean over 2 of the 3 images; undefined (nan in metrics_per_image.csv) for 1: img1." in report
+            assert f"- {title}: mean over 2 of the 3 images; undefined (nan in metrics_per_image.csv) for 1: img1." in (
+                report
+            )
         else:
             assert f"- {title}: pooled over the pixels of all 3 images; undefined for 1 of them alone" in report
     assert "- Dice" not in report
