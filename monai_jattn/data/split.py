@@ -26,7 +26,8 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
         ``(train, val)``, two non-empty lists (two empty ones for an empty ``datalist``).
 
     Raises:
-        ValueError: ``val_fraction`` is not in (0, 1), or either part would be empty.
+        ValueError: ``val_fraction`` is not in (0, 1), or either part would be empty, or an entry is listed
+            more than once (same ``id``, or same ``image`` where entries have no id): it could land in both parts.
 
     Examples::
 
@@ -38,6 +39,7 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     if len(datalist) == 0:
         return [], []
+    _refuse_repeated_entries(datalist)
     train, val = partition_dataset(list(datalist), ratios=[1 - val_fraction, val_fraction], shuffle=True, seed=seed)
     if not train or not val:
         raise ValueError(
@@ -45,3 +47,18 @@ def split_train_val(datalist: Sequence[dict], val_fraction: float = 0.2, seed: i
             f"{len(train)} for training and {len(val)} for validation"
         )
     return train, val
+
+
+def _refuse_repeated_entries(datalist: Sequence[dict]) -> None:
+    """Raise `ValueError` naming the entries listed more than once, by ``id`` (else ``image``)."""
+    seen: dict[str, int] = {}
+    for entry in datalist:
+        key = entry.get("id", entry.get("image")) if isinstance(entry, dict) else None
+        if key is not None:
+            seen[str(key)] = seen.get(str(key), 0) + 1
+    repeated = sorted(key for key, count in seen.items() if count > 1)
+    if repeated:
+        raise ValueError(
+            f"the datalist lists {', '.join(repeated)} more than once: a repeated entry could be trained on and "
+            "validated on; list each once"
+        )

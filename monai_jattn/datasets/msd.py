@@ -267,7 +267,7 @@ def msd_datalist(
     Raises:
         DatasetError: naming every file concerned and its problem: no ``dataset.json``, a listed file
             missing, an unreadable or corrupt NIfTI, a label shape unlike its image's, unknown label values;
-            also for an empty split.
+            also for an empty split, and for a case (image file name) listed more than once.
 
     Example::
 
@@ -291,6 +291,17 @@ def msd_datalist(
         if "image" not in entry or (split == "training" and "label" not in entry):
             raise DatasetError(f"{path}: a {split!r} entry lacks 'image' or 'label': {entry}")
         entry["id"] = nifti_id(entry["image"])
+    listed: dict[str, list[int]] = {}
+    for index, entry in enumerate(datalist):
+        listed.setdefault(entry["id"], []).append(index + 1)
+    repeated = {case: places for case, places in listed.items() if len(places) > 1}
+    if repeated:  # a training case listed twice could land in both the training and the validation part
+        cases = "; ".join(f"{case} (entries {', '.join(map(str, places))})" for case, places in repeated.items())
+        raise DatasetError(
+            f"{path}: its {split!r} list names the same case more than once: {cases}. Each case must be listed "
+            "once (a repeated case could be trained on and validated on, or its outputs overwrite each other); "
+            "remove the repeated entries"
+        )
     label_values = {int(k) for k in facts["labels"]}
     workers = num_workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:

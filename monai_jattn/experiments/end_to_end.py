@@ -146,6 +146,7 @@ def bundle_training_workflow(
         "max_iterations": 10**9,
         "val_interval": 10**9,
         "train#runner#validator": None,
+        "load_pretrain": False,  # from scratch: the shipped weights fit one of the models only
         **END_TO_END_MODELS[model],
         **(_LEGACY_DATA if legacy else {}),
         **overrides,

@@ -1,6 +1,13 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
-from .checkpoint_loader import CheckpointError, CheckpointLoader, load_checkpoint, load_pretrained
+from .checkpoint_loader import (
+    CheckpointError,
+    CheckpointLoader,
+    describe_fit,
+    load_checkpoint,
+    load_pretrained,
+    model_weights,
+)
 from .failed_item import FailedItemError, NameFailedItems
 from .latest_checkpoint import LatestCheckpointSaver, ResumableCheckpointSaver
 from .metrics_report import (
@@ -36,8 +43,10 @@ __all__ = [
     "StopOnNanLoss",
     "TrainingCurveSaver",
     "class_dice_metrics",
+    "describe_fit",
     "load_checkpoint",
     "load_pretrained",
+    "model_weights",
     "metric_key",
     "plot_training_curve",
     "segmentation_metrics",

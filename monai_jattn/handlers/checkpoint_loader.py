@@ -12,7 +12,7 @@ from ignite.engine import Engine
 from monai.handlers import CheckpointLoader as _MonaiCheckpointLoader
 from monai.utils import str2bool
 
-__all__ = ["CheckpointError", "CheckpointLoader", "load_checkpoint", "load_pretrained"]
+__all__ = ["CheckpointError", "CheckpointLoader", "describe_fit", "load_checkpoint", "load_pretrained", "model_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,15 @@ class CheckpointLoader(_MonaiCheckpointLoader):
         try:
             super().__call__(engine)
         except (RuntimeError, KeyError) as e:  # weights of other names or shapes than the network's
+            cause: Any = e
+            name, target = next(iter(self.load_dict.items()))
+            if len(self.load_dict) == 1 and isinstance(target, torch.nn.Module) and isinstance(checkpoint, dict):
+                state = checkpoint if all(torch.is_tensor(v) for v in checkpoint.values()) else checkpoint.get(name)
+                if isinstance(state, dict):  # say which tensors fit
+                    cause = describe_fit(getattr(target, "module", target), state, e)
             raise CheckpointError(
                 f"{self.load_path}: the checkpoint does not fit {', '.join(self.load_dict)} (was it saved with "
-                f"other network settings?): {e}"
+                f"other network settings?): {cause}"
             ) from None
 
 
@@ -120,43 +126,139 @@ def _check_engine_fits(saved: dict, engine: Engine, path: str, max_iterations: i
         )
 
 
-def load_pretrained(
-    network: torch.nn.Module, path: str | os.PathLike, enabled: bool | str = True, resume: bool | str = False
-) -> bool:
-    """Start a training run from a bundle's shipped weights (fine-tuning), where they exist and fit the network.
+PRETRAINED_ADVICE = (
+    "fix --pretrained_path, or train from scratch with --load_pretrain False (--pretrained_optional True starts "
+    "from scratch only where the weights cannot be used)"
+)
+"""How to go on when the pretrained weights cannot be used, for `load_pretrained`'s errors."""
 
-    The weights are a state_dict as the bundles save ``models/model.pt``. They are loaded strictly (every
-    name and shape must match), so other network settings (``--network_def#attention sa``, a wider network)
-    train from scratch, as the log says; the file itself is only read.
+MODEL_KEYS = ("network", "model")
+"""The names under which a training checkpoint holds the network's weights: ``latest.pt`` (the bundles'
+``resume_state``) saves them as ``network``, MONAI's savers of one object as ``model``."""
+
+
+def _listed(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def model_weights(checkpoint: Any, path: str | os.PathLike) -> tuple[dict, str | None]:
+    """The network weights a checkpoint holds: the checkpoint itself where it is a ``state_dict`` (as the
+    bundles save ``model.pt``), else its ``network`` or ``model`` entry (a full training checkpoint such as
+    ``latest.pt``, which also holds the optimizer's and the trainer's state).
+
+    Args:
+        checkpoint: what `load_checkpoint` read.
+        path: the file, for the message.
+
+    Returns:
+        ``(state_dict, entry)``: ``entry`` is the name of the checkpoint's entry that held the weights, or None.
+
+    Raises:
+        CheckpointError: the file holds no network weights, naming what it holds.
+    """
+    if isinstance(checkpoint, dict) and checkpoint and all(torch.is_tensor(v) for v in checkpoint.values()):
+        return checkpoint, None
+    if isinstance(checkpoint, dict):
+        for key in MODEL_KEYS:
+            entry = checkpoint.get(key)
+            if isinstance(entry, dict) and entry and all(torch.is_tensor(v) for v in entry.values()):
+                return entry, key
+        holds = f"entries {_listed(sorted(map(str, checkpoint)))}" if checkpoint else "nothing"
+    else:
+        holds = f"a {type(checkpoint).__name__}"
+    raise CheckpointError(
+        f"{path}: holds {holds}, not a network's weights (a state_dict such as a bundle's model.pt, or a training "
+        f"checkpoint with a {' or '.join(repr(k) for k in MODEL_KEYS)} entry such as latest.pt)"
+    )
+
+
+def describe_fit(module: torch.nn.Module, state: dict, error: BaseException | None = None) -> str:
+    """In words, which of ``module``'s tensors ``state`` has with the same shape, and which it lacks, has in other
+    shapes, or has in addition (e.g. another attention's modules).
+
+    Args:
+        module: the network.
+        state: the weights meant for it.
+        error: the error loading them raised, added where every name and shape fits (e.g. the DenseUNet's
+            refusal of weights of another attention structure).
+    """
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    shapes = [
+        f"{k} ({tuple(state[k].shape)} in the file, {tuple(own[k].shape)} in the network)"
+        for k in own
+        if k in state and tuple(getattr(state[k], "shape", ())) != tuple(own[k].shape)
+    ]
+    parts = [f"{len(own) - len(missing) - len(shapes)} of the network's {len(own)} tensors fit"]
+    if len(parts) == 1 and not (missing or shapes or extra) and error is not None:  # e.g. the network's own check
+        parts.append(" ".join(line.strip() for line in str(error).splitlines()))
+    if missing:
+        parts.append(f"{len(missing)} are not in the file: {_listed(missing)}")
+    if shapes:
+        parts.append(f"{len(shapes)} have other shapes: {_listed(shapes, 3)}")
+    if extra:
+        parts.append(f"the file has {len(extra)} the network has not: {_listed(extra)}")
+    return "; ".join(parts)
+
+
+def load_pretrained(
+    network: torch.nn.Module,
+    path: str | os.PathLike,
+    enabled: bool | str = True,
+    resume: bool | str = False,
+    optional: bool | str = False,
+) -> bool:
+    """Start a training run from pretrained weights (fine-tuning), e.g. a bundle's shipped ``models/model.pt``.
+
+    The weights are a state_dict as the bundles save ``model.pt``, or the ``network`` (or ``model``) entry of a
+    full training checkpoint such as ``latest.pt``. They are loaded strictly, all or nothing: every name and
+    shape must match the network, so weights are never loaded in part. Weights that cannot be used (no file,
+    an unreadable or damaged one, another network's: other names or shapes, e.g. another
+    ``--network_def#attention`` or width) stop the run with a `CheckpointError` that names the file, says what
+    is wrong and lists which tensors fit and which do not; with ``optional`` the run logs the same as a warning
+    and trains from scratch. The file itself is only read.
 
     Args:
         network: the network to initialise (a ``DistributedDataParallel`` wrapper is unwrapped).
-        path: the weights, e.g. ``<bundle>/models/model.pt``.
-        enabled: the bundle's ``load_pretrain``; False trains from scratch.
+        path: the weights, e.g. ``<bundle>/models/model.pt`` (the bundle's ``pretrained_path``).
+        enabled: the bundle's ``load_pretrain``; False trains from scratch and reads nothing.
         resume: the bundle's ``resume``; a resumed run restores its own weights, so nothing is loaded.
+        optional: the bundle's ``pretrained_optional``: weights that cannot be used give a warning and a
+            training from scratch instead of an error.
 
     Returns:
         whether the weights were loaded.
 
     Raises:
-        CheckpointError: the file exists but is empty, truncated, corrupt or unsafe (see `load_checkpoint`).
+        CheckpointError: the weights cannot be used and ``optional`` is off.
     """
     if not str2bool(enabled) or str2bool(resume):
         return False
-    if not os.path.isfile(path):
-        logger.info("no pretrained weights at %s: training from scratch", path)
-        return False
-    state = load_checkpoint(path, map_location="cpu")
     module = getattr(network, "module", network)
     try:
-        module.load_state_dict(state, strict=True)
-    except (RuntimeError, KeyError, TypeError, AttributeError) as e:
-        logger.warning(
-            "not starting from %s: its weights do not fit this network (other network settings); training from "
-            "scratch. %s",
-            path,
-            " ".join(line.strip() for line in str(e).splitlines()),
-        )
+        if not os.path.isfile(path):
+            raise CheckpointError(f"{path}: no pretrained weights there (pretrained_path)")
+        state, entry = model_weights(load_checkpoint(path, map_location="cpu"), path)
+        before = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        try:
+            module.load_state_dict(state, strict=True)
+        except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+            module.load_state_dict(before)  # PyTorch copies the tensors that fit before it raises for the others
+            raise CheckpointError(
+                f"{path}: its weights do not fit this network (saved with other network settings, e.g. another "
+                f"--network_def#attention or width): {describe_fit(module, state, error)}"
+            ) from None
+    except CheckpointError as e:
+        if not str2bool(optional):
+            raise CheckpointError(f"{e}. Fine-tuning stops here: {PRETRAINED_ADVICE}") from None
+        logger.warning("not starting from the pretrained weights: %s. pretrained_optional: training from scratch", e)
         return False
-    logger.info("starting from the pretrained weights %s (fine-tuning; --load_pretrain False trains from scratch)", path)
+    what = f"the {entry!r} weights of the training checkpoint {path}" if entry else f"the pretrained weights {path}"
+    logger.info(
+        "starting from %s: all %d tensors loaded (fine-tuning; --load_pretrain False trains from scratch)",
+        what,
+        len(state),
+    )
     return True

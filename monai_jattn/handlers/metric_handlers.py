@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from monai.handlers import ConfusionMatrix, IgniteMetricHandler, MeanDice, from_engine
+from monai.handlers import ConfusionMatrix, IgniteMetricHandler, from_engine
+from monai.metrics import DiceMetric
 
 from monai_jattn.handlers.roc_auc import PixelROCAUC
+from monai_jattn.metrics.confusion import PerImageConfusionMatrixMetric
 from monai_jattn.metrics.names import CONFUSION_MATRIX_METRICS, metric_key
 
 __all__ = ["class_dice_metrics", "segmentation_metrics"]
@@ -27,9 +29,11 @@ def segmentation_metrics(
 
     The metrics of `CONFUSION_MATRIX_METRICS` (recall, tnr, dice, accuracy, jaccard) use MONAI's
     `ConfusionMatrix` handler with ``reduction="sum"`` (one confusion matrix over every pixel of
-    every image) or, per image, ``compute_sample=True, reduction="mean"``; ``"auc"`` uses `PixelROCAUC`
-    with ``pooled=True`` (or the mean of the per-image AUCs). Each handler saves per-image details for the
-    per-image CSV of `MetricsReportSaver`.
+    every image) or, per image, `monai_jattn.metrics.PerImageConfusionMatrixMetric` (each image's value, then
+    the mean; for an image with an empty reference Dice and Jaccard are 1 where the prediction is empty too, else
+    0, and Recall is undefined and left out of the mean, which `MetricsReportSaver` reports); ``"auc"`` uses
+    `PixelROCAUC` with ``pooled=True`` (or the mean of the per-image AUCs, an image with one class left out).
+    Each handler saves per-image details for the per-image CSV of `MetricsReportSaver`.
 
     Args:
         metric_names: e.g. ``["recall", "tnr", "dice", "accuracy", "auc"]``.
@@ -68,11 +72,16 @@ def segmentation_metrics(
                 handler = PixelROCAUC(
                     pooled=not per_image, output_transform=from_engine([f"{prob_key}{postfix}", label])
                 )
-            else:
+            elif per_image:  # each image's value, then their mean; an empty reference as the metric defines it
+                handler = IgniteMetricHandler(
+                    metric_fn=PerImageConfusionMatrixMetric(CONFUSION_MATRIX_METRICS[name]),
+                    output_transform=from_engine([f"{pred_key}{postfix}", label]),
+                    save_details=True,
+                )
+            else:  # one confusion matrix over every pixel of every image
                 handler = ConfusionMatrix(
                     metric_name=CONFUSION_MATRIX_METRICS[name],
-                    compute_sample=per_image,
-                    reduction="mean" if per_image else "sum",
+                    reduction="sum",
                     output_transform=from_engine([f"{pred_key}{postfix}", label]),
                 )
             handlers[metric_key(name, protocol, prefix)] = handler
@@ -81,19 +90,22 @@ def segmentation_metrics(
 
 def class_dice_metrics(
     class_names: Sequence[str], save_details: bool = False, pred_key: str = "pred", label_key: str = "label"
-) -> dict[str, MeanDice]:
-    """One MONAI ``MeanDice`` handler per foreground class of a one-hot prediction and label, named
-    ``dice_<class name>`` (spaces become ``_``), for a multi-class evaluator's ``additional_metrics``.
+) -> dict[str, IgniteMetricHandler]:
+    """One Dice handler (MONAI's `DiceMetric` in an `IgniteMetricHandler`) per foreground class of a one-hot
+    prediction and label, named ``dice_<class name>`` (spaces become ``_``), for a multi-class evaluator's
+    ``additional_metrics``.
 
     Args:
         class_names: the names of every class, background first (e.g. an MSD ``dataset.json``'s labels); the
             first is skipped.
-        save_details: keep each image's value (``MeanDice(save_details=True)``), for per-image reports.
+        save_details: keep each image's value (``save_details=True``), for per-image reports.
         pred_key: key of the one-hot prediction, shape ``(C, *spatial)`` per image.
         label_key: key of the one-hot label.
 
     Returns:
-        ``dice_<name>`` -> the Dice of channel ``c`` of prediction and label, for ``c`` = 1 .. C-1.
+        ``dice_<name>`` -> the Dice of channel ``c`` of prediction and label, for ``c`` = 1 .. C-1; an image whose
+        label lacks the class scores 1 where the prediction lacks it too, else 0 (MONAI's ``ignore_empty=False``),
+        so that no image drops out of the mean.
 
     Example::
 
@@ -108,8 +120,10 @@ def class_dice_metrics(
         return select
 
     return {
-        f"dice_{name.replace(' ', '_')}": MeanDice(
-            include_background=True, save_details=save_details, output_transform=channel(c)
+        f"dice_{name.replace(' ', '_')}": IgniteMetricHandler(  # MeanDice, whose handler has no ignore_empty
+            metric_fn=DiceMetric(include_background=True, ignore_empty=False),
+            save_details=save_details,
+            output_transform=channel(c),
         )
         for c, name in enumerate(class_names[1:], start=1)
     }

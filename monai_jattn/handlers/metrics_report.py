@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 
@@ -14,9 +15,9 @@ import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
 from monai.handlers import from_engine
-from monai.metrics import compute_confusion_matrix_metric
 from monai.utils import string_list_all_gather
 
+from monai_jattn.metrics.confusion import confusion_matrix_values, empty_reference
 from monai_jattn.metrics.names import (
     CONFUSION_MATRIX_METRICS,
     METRIC_TITLES,
@@ -49,8 +50,15 @@ class MetricsReportSaver:
     - ``metrics_per_image.csv``: one row per image (``id`` column from ``batch[id_key]``) with every
       metric whose handler saved per-image details in ``engine.state.metric_details``. MONAI's
       `ConfusionMatrix` handler saves each image's TP/FP/TN/FN counts; they are turned into values
-      with the confusion-matrix metric named in ``confusion_matrix_metrics``. Details that are
-      already one value per image (e.g. `PixelROCAUC`'s) are written as they are.
+      with the confusion-matrix metric named in ``confusion_matrix_metrics``
+      (`monai_jattn.metrics.confusion_matrix_values`: Dice and Jaccard of an empty reference are 1 where the
+      prediction is empty too, else 0). Details that are already one value per image (e.g. `PixelROCAUC`'s)
+      are written as they are. A metric undefined for an image (e.g. Recall of an empty reference) is
+      ``nan``; an ``empty_reference`` column (1 or 0) says which images have no foreground in their reference.
+
+    Below the table, ``metrics.md`` says which images have an empty reference and, for each metric undefined
+    for some images, for how many and which: with ``per_image_mean`` the table's value is the mean over the
+    others (and says so: "mean over 9 of the 10 images"), otherwise it pools the pixels of every image.
 
     The model's metrics must all be in ``engine.state.metrics``; a reference row is written when the
     engine has any of its metrics (e.g. only where DRIVE's ``2nd_manual`` exists). All files are
@@ -70,6 +78,8 @@ class MetricsReportSaver:
         confusion_matrix_metrics: for metrics whose details are confusion matrices, the
             `ConfusionMatrixMetric` name that computes them; default `CONFUSION_MATRIX_METRICS`.
         save_rank: the rank that writes the files in a distributed run.
+        per_image_mean: the metrics are means of per-image values (ISIC-2017), which leave out the images where
+            a metric is undefined; False: pooled over the pixels of every image (DRIVE).
 
     Example::
 
@@ -93,6 +103,7 @@ class MetricsReportSaver:
         save_rank: int = 0,
         protocols: Sequence[str] | None = None,
         reference_rows: Mapping[str, str] | None = None,
+        per_image_mean: bool = False,
     ) -> None:
         if not metric_names:
             raise ValueError("metric_names must name at least one metric.")
@@ -107,6 +118,7 @@ class MetricsReportSaver:
         self.save_rank = save_rank
         self.protocols: list[str | None] = list(protocols) if protocols else [None]
         self.reference_rows = dict(reference_rows or {})
+        self.per_image_mean = bool(per_image_mean)
         self._ids: list[str] = []
 
     def attach(self, engine: Engine) -> None:
@@ -133,8 +145,12 @@ class MetricsReportSaver:
             raise KeyError(f"metrics {missing} are not computed by this engine; it has {list(metrics)}.")
         summary = {key: float(metrics[key]) for key in self._report_keys() if key in metrics}
         write_text_atomic(os.path.join(self.output_dir, self.summary_filename), json.dumps(summary, indent=2) + "\n")
-        write_text_atomic(os.path.join(self.output_dir, self.table_filename), self.markdown_table(summary))
         per_image = self.per_image_values(engine, num_images=len(ids))
+        empty = self.empty_references(engine, num_images=len(ids))
+        table = self.markdown_table(summary) + self.undefined_notes(ids, per_image, empty)
+        write_text_atomic(os.path.join(self.output_dir, self.table_filename), table)
+        if empty is not None:
+            per_image["empty_reference"] = [int(e) for e in empty]
         write_text_atomic(os.path.join(self.output_dir, self.per_image_filename), _csv_text(ids, per_image))
         engine.logger.info(f"Metrics written to {self.output_dir}: {summary}")
 
@@ -181,7 +197,7 @@ class MetricsReportSaver:
                         f"metric '{name}' saved confusion matrices; add the ConfusionMatrixMetric name of '{metric}' "
                         "to confusion_matrix_metrics."
                     )
-                detail = compute_confusion_matrix_metric(self.confusion_matrix_metrics[metric], detail)
+                detail = confusion_matrix_values(self.confusion_matrix_metrics[metric], detail)
             detail = detail.reshape(detail.shape[0], -1)
             if detail.shape != (num_images, 1):
                 raise ValueError(
@@ -192,10 +208,58 @@ class MetricsReportSaver:
         return values
 
 
+    def empty_references(self, engine: Engine, num_images: int) -> list[bool] | None:
+        """Whether each image's reference has no foreground, from the first confusion matrices the model's metrics
+        saved (None where they saved none)."""
+        details = getattr(engine.state, "metric_details", {})
+        for name in self._row_keys(""):
+            detail = torch.as_tensor(details[name]) if name in details else None
+            if detail is not None and detail.ndim == 3 and detail.shape[-1] == 4 and detail.shape[0] == num_images:
+                return empty_reference(detail).all(dim=1).tolist()
+        return None
+
+    def undefined_notes(
+        self, ids: Sequence[str], per_image: Mapping[str, Sequence[float]], empty: Sequence[bool] | None
+    ) -> str:
+        """The text below the table: which images have an empty reference, and which metrics are undefined (NaN)
+        for which images, with the number of images each mean is over."""
+        total, lines = len(ids), []
+        if empty is not None and any(empty):
+            listed = [i for i, e in zip(ids, empty) if e]
+            lines.append(
+                f"- {len(listed)} of the {total} images have an empty reference (no foreground pixel): "
+                f"{_names(listed)}. Their Dice and Jaccard are 1 where the prediction is empty too, else 0 (counted "
+                "in the means); their Recall is undefined."
+            )
+        for key, values in per_image.items():
+            undefined = [i for i, v in zip(ids, values) if math.isnan(v)]
+            if not undefined:
+                continue
+            metric = self._report_keys()[key]
+            title = METRIC_TITLES.get(metric, metric) + (f" ({key})" if key != metric else "")
+            if self.per_image_mean:
+                lines.append(
+                    f"- {title}: mean over {total - len(undefined)} of the {total} images; undefined (nan in "
+                    f"{self.per_image_filename}) for {len(undefined)}: {_names(undefined)}."
+                )
+            else:
+                lines.append(
+                    f"- {title}: pooled over the pixels of all {total} images; undefined for {len(undefined)} of them "
+                    f"alone (nan in {self.per_image_filename}): {_names(undefined)}."
+                )
+        return "\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def _names(ids: Sequence[str], limit: int = 20) -> str:
+    shown = ", ".join(ids[:limit])
+    return f"{shown} and {len(ids) - limit} more" if len(ids) > limit else shown
+
+
 def _csv_text(ids: Sequence[str], values: Mapping[str, Sequence[float]]) -> str:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["id", *values])
     for row, image_id in enumerate(ids):
-        writer.writerow([image_id, *(f"{v[row]:.6f}" for v in values.values())])
+        cells = (f"{v[row]:.6f}" if isinstance(v[row], float) else v[row] for v in values.values())
+        writer.writerow([image_id, *cells])
     return text.getvalue()

@@ -47,6 +47,7 @@ def run_settings(configs_dir: Path, dataset: Path, run_dir: Path, **more) -> dic
         "ckpt_dir": str(run_dir / "models"),
         "device": "cpu",
         "num_workers": 0,
+        "load_pretrain": False,  # the tiny network does not fit the shipped weights
         **TINY_NETWORK,
         **more,
     }

@@ -53,7 +53,13 @@ def shipped(request, tmp_path):
         **size,
     }
     first = tmp_path / "release"
-    run_workflow([bundle / "configs" / "train.json"], **common, ckpt_dir=str(first), output_dir=str(tmp_path / "e0"))
+    run_workflow(
+        [bundle / "configs" / "train.json"],
+        **common,
+        load_pretrain=False,  # nothing shipped yet
+        ckpt_dir=str(first),
+        output_dir=str(tmp_path / "e0"),
+    )
     (bundle / "models").mkdir()
     shutil.copy(first / "model.pt", bundle / "models" / "model.pt")
     return bundle, common, tmp_path
@@ -94,12 +100,46 @@ def test_training_starts_from_the_shipped_weights_and_keeps_them(shipped, capsys
     assert len(list((bundle / "models" / "trained").glob("replaced-*"))) == 1
 
 
-def test_other_network_settings_train_from_scratch(shipped, capsys):
+def test_other_network_settings_stop_unless_from_scratch_is_fine(shipped, capsys):
+    """Issue 28 S6: weights that do not fit the network stop the fine-tune, naming the file and what does not fit;
+    --pretrained_optional True trains from scratch with a warning."""
     bundle, common, tmp_path = shipped
+    weights = bundle / "models" / "model.pt"
+    other = {**common, "network_def#growth_rate": 6}
+    with pytest.raises(RuntimeError) as error:
+        run_workflow([bundle / "configs" / "train.json"], **other, output_dir=str(tmp_path / "e1"))
+    message = str(error.value.__cause__ or error.value)
+    assert f"{weights}: its weights do not fit this network" in message and "have other shapes" in message
+    assert "--load_pretrain False" in message and not (bundle / "models" / "trained" / "model.pt").exists()
     capsys.readouterr()
     run_workflow(
-        [bundle / "configs" / "train.json"], **{**common, "network_def#growth_rate": 6}, output_dir=str(tmp_path / "e1")
+        [bundle / "configs" / "train.json"], **other, pretrained_optional=True, output_dir=str(tmp_path / "e2")
     )
     out = capsys.readouterr().out
     assert "its weights do not fit this network" in out and "training from scratch" in out
     assert (bundle / "models" / "trained" / "model.pt").is_file()
+
+
+def test_a_pretrained_path_typo_stops_the_fine_tune(shipped):
+    bundle, common, tmp_path = shipped
+    typo = bundle / "model" / "model.pt"
+    with pytest.raises(RuntimeError) as error:
+        run_workflow([bundle / "configs" / "train.json"], **common, pretrained_path=str(typo))
+    assert f"{typo}: no pretrained weights there" in str(error.value.__cause__ or error.value)
+
+
+def test_the_shipped_folder_is_never_a_ckpt_dir(shipped):
+    """Issue 28 S7: --ckpt_dir models --overwrite True (as an error message suggested) moved the shipped weights
+    aside, trained from scratch, and made the new model what inference uses by default."""
+    bundle, common, tmp_path = shipped
+    weights = bundle / "models" / "model.pt"
+    md5 = _md5(weights)
+    for overwrite in (False, True):
+        with pytest.raises(RuntimeError) as error:
+            run_workflow(
+                [bundle / "configs" / "train.json"], **common, ckpt_dir=str(bundle / "models"), overwrite=overwrite
+            )
+        assert isinstance(error.value.__cause__, RunFolderError)
+        assert "is the bundle's models folder" in str(error.value.__cause__)
+        assert "models/finetuned" in str(error.value.__cause__)
+    assert _md5(weights) == md5 and [p.name for p in (bundle / "models").iterdir()] == ["model.pt"]

@@ -77,7 +77,7 @@ def test_a_second_run_does_not_overwrite_the_first(dataset, trained):
 
 def _dice(pred: np.ndarray, label: np.ndarray) -> float:
     total = pred.sum() + label.sum()
-    return float("nan") if label.sum() == 0 else 2.0 * (pred & label).sum() / total
+    return float(pred.sum() == 0) if label.sum() == 0 else 2.0 * (pred & label).sum() / total  # empty: 1 or 0
 
 
 def test_evaluation_reports_dice_per_class(dataset, trained, tmp_path):

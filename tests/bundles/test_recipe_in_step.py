@@ -18,9 +18,10 @@ from monai_jattn.bundles import COMMON, SOURCE, bundle_names
 
 BUNDLES = bundle_names(REPO / "bundles")
 SHARED_TRAIN_IDS = [
-    # speed, run folders, resume, pretrained weights, budget
+    # speed, run folders, resume, pretrained weights, budget (not load_pretrain: a bundle that ships no weights,
+    # the MSD bundle, turns it off)
     "bundle_root", "ckpt_dir", "output_dir", "device", "amp", "amp_dtype", "channels_last", "compile", "cuda_graph",
-    "tf32", "speed", "seed", "resume", "overwrite", "load_pretrain", "pretrained_path", "time_limit",
+    "tf32", "speed", "seed", "resume", "overwrite", "pretrained_path", "pretrained_optional", "time_limit",
     "is_main_process", "network", "optimizer",
     # trainer, evaluator, handlers, the run
     "train#inferer", "train#handlers", "train#resume_state", "train#trainer", "train#runner",

@@ -45,3 +45,31 @@ def test_mlflow_tracks_training_evaluation_and_inference(bundle, tmp_path):
     settings["output_dir"] = str(tmp_path / "infer")
     run_workflow([folder / "inference.json"], **settings)
     assert (tmp_path / "infer" / "mlruns.db").is_file()
+
+
+def test_an_unwritable_store_names_tracking_uri(tmp_path):
+    """Issue 28 U8: MLflow's "unable to open database file" or "No such file or directory: '/proc/mlruns'" named no
+    setting. The check runs in initialize, before any handler is built (no data needed, nothing written)."""
+    from monai_jattn.errors import root_cause
+    from monai_jattn.utils import WriteError
+
+    folder = configs("drive_jattn_segmentation")
+    uri = "sqlite:////proc/mlflow/mlruns.db"
+    settings = run_settings(folder, tmp_path / "data", tmp_path, tracking="mlflow", tracking_uri=uri)
+    for files in ([folder / "train.json"], [folder / "train.json", folder / "evaluate.json"]):
+        with pytest.raises(RuntimeError) as error:
+            run_workflow(files, **settings)
+        cause = root_cause(error.value)
+        assert isinstance(cause, WriteError), error.value
+        assert str(cause).startswith(f"tracking_uri {uri}: its MLflow store /proc/mlflow: cannot write there (/proc: ")
+        assert "--tracking_uri" in str(cause)
+    assert not (tmp_path / "models").exists()
+
+
+def test_tracking_store_folder():
+    from monai_jattn.tracking import tracking_store_folder
+
+    assert str(tracking_store_folder("sqlite:////data/run/mlruns.db")) == "/data/run"
+    assert str(tracking_store_folder("file:///data/mlruns")) == "/data/mlruns"
+    assert str(tracking_store_folder("/data/mlruns")) == "/data/mlruns"
+    assert tracking_store_folder("http://localhost:5000") is None and tracking_store_folder(None) is None

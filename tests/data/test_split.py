@@ -31,3 +31,12 @@ def test_too_few_entries():
 
 def test_no_data_yet_gives_two_empty_parts():
     assert split_train_val([], 0.2) == ([], [])
+
+
+@pytest.mark.parametrize("key", ["id", "image"])
+def test_an_entry_listed_twice_is_refused(key):
+    """Issue 28 S9: a repeated entry could land in both parts (validation would score a training image)."""
+    datalist = [{k: v for k, v in e.items() if k == "image" or key == "id"} for e in DATALIST]
+    datalist.append(dict(datalist[7]))
+    with pytest.raises(ValueError, match=f"lists {datalist[7][key]} more than once"):
+        split_train_val(datalist, 0.2, seed=0)

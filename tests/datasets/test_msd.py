@@ -219,3 +219,16 @@ def test_figure_panels_show_raw_and_resampled_slices(sample, tmp_path):
     assert values <= {0.0, 0.5, 1.0} and len(values) > 1  # classes 0, 1, 2 of 3, on the fullest slice
     assert panels[0][0].shape[1:] == SIZE[:2] and panels[2][0].shape[1:] != SIZE[:2]  # resampled to 1 mm
     assert plot_preprocessing("msd", tmp_path / "msd.png", root=sample).stat().st_size > 0
+
+
+def test_a_case_listed_twice_is_refused_naming_it(tmp_path):
+    """Issue 28 S9: a case listed twice in dataset.json's training list landed in both the training and the
+    validation part. (A second entry with its own files but the same image file name is the same case too.)"""
+    root = write_msd_sample(tmp_path / "Task00", num_train=4, num_test=0, image_size=SIZE)
+    description = json.loads((root / "dataset.json").read_text())
+    description["training"].append(dict(description["training"][1]))
+    (root / "dataset.json").write_text(json.dumps(description))
+    case = Path(description["training"][1]["image"]).name.removesuffix(".nii.gz")
+    message = rf"dataset.json: its 'training' list names the same case more than once: {case} \(entries 2, 5\)"
+    with pytest.raises(DatasetError, match=message):
+        msd_datalist(root, "training")

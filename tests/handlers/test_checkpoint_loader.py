@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 
 import pytest
 import torch
@@ -124,22 +125,106 @@ def test_load_pretrained_is_off_when_disabled_or_resuming(tmp_path, enabled, res
     assert torch.equal(net.weight, weight)
 
 
-def test_load_pretrained_trains_from_scratch_with_other_network_settings_or_no_file(tmp_path, caplog):
+def _tiny_densenet(attention="ja"):
+    from monai_jattn.networks import DenseUNet
+
+    return DenseUNet(
+        spatial_dims=2, in_channels=1, out_channels=2, init_features=8, growth_rate=4, block_layers=[1, 1, 1],
+        decoder_features=[8, 8], pwa_hidden_channels=8, attention=attention,
+    )  # fmt: skip
+
+
+def _write_pretrained(path, case):
+    """Pretrained weights that a JA network cannot use, and the cause its error must give."""
+    if case == "missing":
+        return "no pretrained weights there"
+    if case == "other shapes":
+        torch.save({k: v[..., :1] if v.ndim == 4 else v for k, v in _tiny_densenet().state_dict().items()}, path)
+        return r"do not fit this network .*have other shapes: "
+    if case == "other attention":  # names the JA network lacks (and lacks names it has): no shape differs
+        torch.save(_tiny_densenet("sa").state_dict(), path)
+        return r"do not fit this network .*tensors fit; \d+ are not in the file: .*the file has \d+ the network has not"
+    if case == "tensors missing":  # e.g. a file saved from a part of the network: strict=False would load it
+        torch.save({k: v for k, v in _tiny_densenet().state_dict().items() if not k.startswith("decoder")}, path)
+        return r"do not fit this network .*tensors fit; \d+ are not in the file: decoder"
+    if case == "no weights":
+        torch.save({"optimizer": {"lr": 0.1}, "epoch": 3}, path)
+        return r"holds entries epoch, optimizer, not a network's weights"
+    write_case(path, case)
+    return {"empty": r"empty \(0 bytes\)", "garbage": "corrupt", "truncated": "truncated or damaged"}[case]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "empty", "garbage", "truncated", "other shapes", "other attention", "tensors missing", "no weights"],
+)
+def test_pretrained_weights_that_cannot_be_used_stop_the_run_naming_the_file_and_cause(tmp_path, case, caplog):
+    """Issue 28 S6: a typo in --pretrained_path or another network's weights trained from scratch with one log
+    line. Loading with strict=False would pass the tensors-missing case."""
     from monai_jattn.handlers import load_pretrained
 
     path = tmp_path / "model.pt"
-    torch.save(torch.nn.Linear(3, 3).state_dict(), path)
-    net = torch.nn.Linear(3, 5)  # other shapes
-    weight = net.weight.detach().clone()
-    with caplog.at_level("INFO"):
-        assert load_pretrained(net, path) is False
-        assert load_pretrained(net, tmp_path / "absent.pt") is False
-    assert f"not starting from {path}" in caplog.text and "training from scratch" in caplog.text
-    assert "no pretrained weights at" in caplog.text
-    assert torch.equal(net.weight, weight)
-    path.write_bytes(b"")
-    with pytest.raises(CheckpointError, match="empty"):
+    cause = _write_pretrained(path, case)
+    net = _tiny_densenet()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with pytest.raises(CheckpointError, match=f"{path}: .*{cause}.*--load_pretrain False") as error:
         load_pretrained(net, path)
+    assert "pretrained_optional True" in str(error.value)
+    # the user says from scratch is fine: the same cause as a warning, the network untouched
+    with caplog.at_level("WARNING"):
+        assert load_pretrained(net, path, optional="True") is False
+    assert re.search(f"{path}: .*{cause}", caplog.text) and "training from scratch" in caplog.text
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in before.items())
+
+
+def test_a_partial_fit_is_listed_never_loaded(tmp_path):
+    """Weights of another attention share the encoder and decoder: the error says how many tensors fit and which
+    do not, and nothing is loaded (all or nothing)."""
+    from monai_jattn.handlers import describe_fit, load_pretrained
+
+    path = tmp_path / "model.pt"
+    other = _tiny_densenet("pwa").state_dict()
+    torch.save(other, path)
+    net = _tiny_densenet("ja")
+    own = net.state_dict()
+    shared = [k for k in own if k in other]
+    assert 0 < len(shared) < len(own)
+    fit = describe_fit(net, other)
+    assert fit.startswith(f"{len(shared)} of the network's {len(own)} tensors fit; {len(own) - len(shared)} are not")
+    with pytest.raises(CheckpointError, match=re.escape(fit)):
+        load_pretrained(net, path)
+    assert all(torch.equal(net.state_dict()[k], own[k]) for k in shared)
+
+
+def test_evaluating_another_network_is_refused(tmp_path):
+    """The evaluation's CheckpointLoader loads strictly: a JA model.pt into a network of other attention, or a
+    model.pt that lacks some of the network's tensors, stops the run."""
+    path = tmp_path / "model.pt"
+    torch.save(_tiny_densenet("ja").state_dict(), path)
+    with pytest.raises(CheckpointError, match=r"does not fit model .*tensors fit; \d+ are not in the file"):
+        load_into_network(path, _tiny_densenet("sa"))
+    torch.save({k: v for k, v in _tiny_densenet().state_dict().items() if not k.startswith("decoder")}, path)
+    with pytest.raises(CheckpointError, match=r"does not fit model .*tensors fit; \d+ are not in the file: decoder"):
+        load_into_network(path, _tiny_densenet())
+
+
+def test_a_training_checkpoint_of_the_same_network_starts_a_fine_tune(tmp_path, caplog):
+    """Issue 28 U7: --pretrained_path at a latest.pt (network, optimizer, trainer, ...) blamed "other network
+    settings" and trained from scratch; its network weights are loaded."""
+    from monai_jattn.handlers import load_pretrained
+
+    torch.manual_seed(0)
+    trained = _tiny_densenet()
+    optimizer = torch.optim.Adam(trained.parameters())
+    trainer = Engine(lambda engine, batch: None)
+    path = tmp_path / "latest.pt"
+    state = {"network": trained.state_dict(), "optimizer": optimizer.state_dict(), "trainer": trainer.state_dict()}
+    torch.save(state, path)
+    net = _tiny_densenet()
+    with caplog.at_level("INFO"):
+        assert load_pretrained(net, path) is True
+    assert f"the 'network' weights of the training checkpoint {path}" in caplog.text
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in trained.state_dict().items())
 
 
 def _resume(path, epoch_length, max_epochs, max_iterations=None):
@@ -177,3 +262,27 @@ def test_a_budget_that_ends_inside_the_saved_epoch_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match=r"saved at iteration 6, after this run's end \(5 iterations\)"):
         _resume(path, 2, 3, max_iterations=5)
     assert _resume(path, 2, 4, max_iterations=7).state.iteration == 8  # a later budget continues the run
+
+
+def test_a_run_saved_exactly_at_the_end_of_this_run_is_resumed(tmp_path):
+    """The boundary: saved at iteration 6, a budget of 6 iterations (max_iterations, or 3 epochs of 2) is no
+    earlier than the saved run, so it resumes (and has nothing left to do); 5 is refused (above)."""
+    path = tmp_path / "latest.pt"
+    saved = Engine(lambda engine, batch: None)
+    saved.run(range(2), max_epochs=3, epoch_length=2)
+    torch.save({"trainer": saved.state_dict()}, path)
+    assert _resume(path, 2, 3, max_iterations=6).state.iteration == 6
+    assert _resume(path, 2, 3).state.iteration == 6
+
+
+def test_the_lists_of_what_does_not_fit_name_five_then_count():
+    from monai_jattn.handlers import describe_fit
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))  # 6 tensors
+    five = describe_fit(net, {"0.weight": net[0].weight})
+    assert five == "1 of the network's 6 tensors fit; 5 are not in the file: 0.bias, 1.weight, 1.bias, 2.weight, 2.bias"
+    six = describe_fit(net, {"extra": net[0].weight})
+    assert six.endswith(
+        "6 are not in the file: 0.weight, 0.bias, 1.weight, 1.bias, 2.weight and 1 more; the file has 1 the network "
+        "has not: extra"
+    )

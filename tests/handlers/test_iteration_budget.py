@@ -92,3 +92,12 @@ def test_a_time_limit_is_refused_with_several_processes_before_any_folder_is_tou
     with pytest.raises(ValueError, match="time_limit"):
         run.run()
     assert not (tmp_path / "models").exists() and not (tmp_path / "eval").exists()
+
+
+def test_a_time_limit_is_allowed_in_a_distributed_run_of_one_process(monkeypatch):
+    """The boundary: a process group of one process (torchrun --nproc_per_node=1) stops where a plain run does."""
+    import monai_jattn.handlers.iteration_budget as budget_module
+
+    monkeypatch.setattr(budget_module.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(budget_module.dist, "get_world_size", lambda: 1)
+    IterationBudget(10, 5, time_limit=60).check()

@@ -194,3 +194,65 @@ def test_class_dice_metrics_score_each_foreground_class():
         dice = [confusion_metrics((p == c).astype(np.float32), (y == c).astype(np.float32))["dice"]
                 for p, y in zip(preds, labels)]  # fmt: skip
         assert engine.state.metrics[name] == pytest.approx(np.mean(dice), abs=1e-6), name
+
+
+def test_confusion_matrix_values_define_an_empty_reference():
+    from monai_jattn.metrics import confusion_matrix_values
+
+    # TP, FP, TN, FN: both empty, a prediction on an empty reference, an ordinary image
+    confusion = torch.tensor([[0.0, 0, 9, 0], [0, 3, 6, 0], [2, 1, 5, 2]])
+    assert confusion_matrix_values("f1 score", confusion).tolist() == pytest.approx([1.0, 0.0, 4 / 7])
+    assert confusion_matrix_values("threat score", confusion).tolist() == pytest.approx([1.0, 0.0, 2 / 5])
+    recall = confusion_matrix_values("sensitivity", confusion)
+    assert recall[:2].isnan().all() and recall[2] == pytest.approx(0.5)
+    assert confusion_matrix_values("accuracy", confusion).tolist() == pytest.approx([1.0, 6 / 9, 7 / 10])
+
+
+@pytest.mark.parametrize("per_image", [True, False])
+def test_images_where_a_metric_is_undefined_are_counted_and_named(tmp_path, per_image):
+    """Issue 28 S8: an empty reference is scored (Dice 1 with an empty prediction), and the report says over how
+    many images each mean is and which images it leaves out; pooled metrics say they pool every image."""
+    images = make_images(num_images=3)
+    images[1]["label"][:] = 0
+    images[1]["pred"][:] = 0
+    engine = Engine(lambda engine, batch: batch)
+    names = ["recall", "dice", "auc"]
+    for name, handler in segmentation_metrics(names, per_image=per_image).items():
+        handler.attach(engine, name)
+    MetricsReportSaver(tmp_path, metric_names=names, per_image_mean=per_image).attach(engine)
+    engine.run([[{k: torch.as_tensor(v) if k != "id" else v for k, v in im.items()} for im in images]])
+    each = [confusion_metrics(im["pred"], im["label"]) for im in images]
+    if per_image:
+        assert engine.state.metrics["dice"] == pytest.approx((each[0]["dice"] + 1 + each[2]["dice"]) / 3, abs=1e-6)
+        assert engine.state.metrics["recall"] == pytest.approx((each[0]["recall"] + each[2]["recall"]) / 2, abs=1e-6)
+    report = (tmp_path / "metrics.md").read_text()
+    assert "1 of the 3 images have an empty reference (no foreground pixel): img1." in report
+    for title in ("Recall", "AUC"):
+        if per_image:
+            assert f"- {title}: mean over 2 of the 3 images; undefined (nan in metrics_per_image.csv) for 1: img1." in (
+                report
+            )
+        else:
+            assert f"- {title}: pooled over the pixels of all 3 images; undefined for 1 of them alone" in report
+    assert "- Dice" not in report
+    with open(tmp_path / "metrics_per_image.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["dice"], r["recall"], r["empty_reference"]) for r in rows][1] == ("1.000000", "nan", "1")
+    assert [r["empty_reference"] for r in rows] == ["0", "1", "0"]
+
+
+def test_class_dice_of_a_case_without_the_class_counts():
+    """Issue 28 S8 (MSD): a case whose reference lacks a class scored NaN and left the mean; now 1 where the
+    prediction lacks it too, else 0."""
+    label = torch.zeros(2, 4, 4)
+    label[1, :2] = 1  # class 1 present
+    label[0] = 1 - label[1]
+    found, false_alarm = label.clone(), label.clone()
+    false_alarm[:, 3, 3] = torch.tensor([0.0, 1.0])  # class 1 predicted where the reference is background
+    engine = Engine(lambda engine, batch: batch)
+    class_dice_metrics(["background", "organ"], save_details=True)["dice_organ"].attach(engine, "dice_organ")
+    empty_label = torch.stack([torch.ones(4, 4), torch.zeros(4, 4)])
+    engine.run([[{"pred": empty_label, "label": empty_label}, {"pred": false_alarm, "label": empty_label},
+                 {"pred": found, "label": label}]])  # fmt: skip
+    assert engine.state.metric_details["dice_organ"].flatten().tolist() == pytest.approx([1.0, 0.0, 1.0])
+    assert engine.state.metrics["dice_organ"] == pytest.approx(2 / 3)
