@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, TiffImagePlugin
+from PIL import Image, ImageOps, TiffImagePlugin
 
 logger = logging.getLogger("monai_jattn.data")
 
@@ -26,8 +26,11 @@ __all__ = [
     "ReadableImages",
     "SUPPORTED_SUFFIXES",
     "check_datalist",
+    "binary_foreground",
     "check_suffix",
     "describe_unreadable",
+    "displayed",
+    "displayed_size",
     "high_bit_depth_to_8bit_scale",
     "require_dir",
 ]
@@ -44,6 +47,44 @@ scaled to the 0..255 range of 8-bit images; 8-bit modes (``"L"``, ``"RGB"``, ``"
 
 class DatasetError(ValueError):
     """Bad, missing or inconsistent data. The message names every file concerned and its problem."""
+
+
+EXIF_ORIENTATION = 0x0112
+"""The EXIF (and TIFF) tag that says how a viewer turns or mirrors the stored pixels: 1 upright, 2-8 the other
+seven orientations (6 and 8, a quarter turn, are what phones write for portrait photographs)."""
+
+_QUARTER_TURNS = (5, 6, 7, 8)
+"""The orientations that swap width and height."""
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of ``image`` (1 where it has none, an unknown value, or EXIF that cannot be read: a
+    viewer then shows the stored pixels)."""
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 (a damaged EXIF block: the pixels are still readable, and shown as stored)
+        return 1
+    return orientation if orientation in range(1, 9) else 1
+
+
+def displayed(image: Image.Image) -> Image.Image:
+    """``image`` as a viewer shows it: its EXIF orientation applied (Pillow's `ImageOps.exif_transpose`), so that
+    a portrait phone photograph stored sideways is read upright, at its displayed width and height. An image
+    without the tag (or upright) is returned as it is.
+
+    Args:
+        image: an open PIL image (any mode).
+    """
+    return ImageOps.exif_transpose(image) if _orientation(image) != 1 else image
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """The (width, height) of ``image`` as a viewer shows it (see `displayed`).
+
+    Pillow turns some files itself (TIFFs with an orientation tag, from Pillow 11, as they load): ask after
+    ``image.load()`` for those; a JPEG can be asked before it loads (and before ``draft`` shrinks it)."""
+    width, height = image.size
+    return (height, width) if _orientation(image) in _QUARTER_TURNS else (width, height)
 
 
 _TIFF_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "floating-point"}
@@ -134,6 +175,71 @@ def high_bit_depth_to_8bit_scale(image: Image.Image) -> np.ndarray | None:
     return pixels * np.float32(255.0 / HIGH_BIT_DEPTH_RANGES[image.mode])
 
 
+def _not_binary(values: Sequence, what: str = "grey values") -> DatasetError:
+    shown = ", ".join(f"{v:g}" for v in values[:6]) + (", ..." if len(values) > 6 else "")
+    return DatasetError(f"not binary: {len(values)} {what} ({shown}); expected 0 and one foreground value")
+
+
+def _zero_and_one_value(values: np.ndarray, what: str = "grey values") -> float:
+    """The foreground threshold of an image whose distinct ``values`` (sorted) are at most two, the lower one 0
+    when there are two: foreground is above 0. Raises `DatasetError` otherwise."""
+    if len(values) > 2 or (len(values) == 2 and values[0] != 0):
+        raise _not_binary([float(v) for v in values], what)
+    return 0.0
+
+
+def binary_foreground(image: Image.Image) -> np.ndarray:
+    """The foreground of a binary file (a label or a field-of-view mask) as an (H, W) bool array: the one
+    definition of a binary file that both the loader (`monai_jattn.transforms.LoadImage2Dd`) and the up-front
+    check (`check_datalist`) use, so that a file gets the same verdict from both.
+
+    - Palette images ("P", e.g. GIFs) go through their palette: at most two grey levels, split at their
+      midpoint (a binary palette's colours need not be black and white: DRIVE's second-observer GIFs use
+      (4, 2, 4) and (252, 254, 252), other tools write index 1 as grey level 1); one level is foreground where
+      it is above mid-grey.
+    - Images with an alpha channel whose colour is all one value hold their mask in the alpha channel.
+    - Every other image (grey, RGB, 16-bit, float): at most two values, 0 and one foreground value, in its
+      grey conversion (or its own values, for 16-bit and float images); foreground is above 0.
+
+    The image is taken as stored: apply `displayed` first for the viewer's orientation.
+
+    Args:
+        image: an open PIL image.
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) for an image with more than two values,
+            or two values of which none is 0 (e.g. 128 and 255) outside a palette.
+    """
+    if image.mode in ("P", "PA") and not _alpha_only(image):
+        grey = image.convert("L")
+        levels = np.flatnonzero(grey.histogram())
+        if len(levels) > 2:
+            raise _not_binary([float(v) for v in levels], "grey levels in its palette")
+        threshold = (int(levels[0]) + int(levels[-1])) / 2 if len(levels) == 2 else 127
+        return np.asarray(grey) > threshold
+    if _alpha_only(image):
+        alpha = image.getchannel("A")
+        _zero_and_one_value(np.flatnonzero(alpha.histogram()), "alpha values")
+        return np.asarray(alpha) > 0
+    if image.mode in ("F", "I") or image.mode.startswith("I;"):
+        pixels = np.asarray(image)
+        values = np.unique(pixels)
+        if not np.isfinite(values).all():
+            raise DatasetError("not binary: NaN or infinite values")
+        return pixels > _zero_and_one_value(values)
+    grey = image if image.mode == "L" else image.convert("L")
+    _zero_and_one_value(np.flatnonzero(grey.histogram()))
+    return np.asarray(grey) > 0
+
+
+def _alpha_only(image: Image.Image) -> bool:
+    """Whether ``image`` has an alpha channel and a colour of one value everywhere (its mask is in the alpha)."""
+    if image.mode not in ("LA", "RGBA", "PA"):
+        return False
+    extrema = image.convert("L").getextrema()
+    return extrema[0] == extrema[1]
+
+
 def require_dir(path: str | os.PathLike, what: str) -> Path:
     """Return ``path`` as a `Path`, or raise `DatasetError` when it is not an existing folder.
 
@@ -166,11 +272,12 @@ def nested_dirs(root: Path, names: Iterable[str], depth: int = 2) -> list[Path]:
 
 
 def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str | None]:
-    """Open ``path`` once: return its (width, height) and a problem description (None if fine).
+    """Open ``path`` once: return its (width, height) as a viewer shows it (EXIF orientation applied, see
+    `displayed`) and a problem description (None if fine).
 
     Every image is decoded completely, since only decoding detects truncation; JPEGs are decoded
     at reduced scale (`Image.draft`), which still reads the whole stream but costs a fraction of a
-    full decode. Binary images (labels, masks) are decoded at full size to check their values.
+    full decode. Binary images (labels, masks) are decoded at full size and must pass `binary_foreground`.
     """
     if not os.path.isfile(path):
         return None, "file not found"
@@ -178,20 +285,24 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
         return None, _suffix_problem(path)
     try:
         with Image.open(path) as img:
-            size = img.size
+            size = displayed_size(img)  # before `draft` shrinks a JPEG
             if not binary:
-                img.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
+                img.draft(None, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
                 img.load()
+                if img.format not in ("JPEG", "MPO"):
+                    size = displayed_size(img)
                 high_bit_depth_to_8bit_scale(img)
                 return size, None
-            values = np.flatnonzero((img if img.mode == "L" else img.convert("L")).histogram())
+            img.load()
+            size = displayed_size(img)
+            try:
+                binary_foreground(img)
+            except DatasetError as e:
+                return size, str(e)
     except DatasetError as e:
         return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, describe_unreadable(path, e)
-    if len(values) > 2 or (len(values) == 2 and values[0] != 0):
-        shown = ", ".join(str(v) for v in values[:6]) + (", ..." if len(values) > 6 else "")
-        return size, f"not binary: {len(values)} grey values ({shown}); expected 0 and one foreground value"
     return size, None
 
 
