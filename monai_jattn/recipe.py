@@ -22,7 +22,7 @@ from monai_jattn.handlers.iteration_budget import IterationBudget
 from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
 from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
-from monai_jattn.run_folders import check_inference_folders, check_writable, prepare_evaluation, prepare_training
+from monai_jattn.run_folders import claim_inference_folder, prepare_evaluation, prepare_training
 
 __all__ = ["EvaluationRun", "InferenceRun", "TrainingMonitor", "TrainingRun"]
 
@@ -178,9 +178,9 @@ class EvaluationRun:
 
 class InferenceRun:
     """
-    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` is checked against
-    ``dataset_dir`` (`monai_jattn.run_folders.check_inference_folders`: never inside it, never overwriting an
-    input), every image is read completely, the readable ones are segmented and the unreadable ones are reported
+    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` must be new or empty and
+    is claimed for this run (`monai_jattn.run_folders.claim_inference_folder`: never inside ``dataset_dir``, never
+    a folder that holds anything, never shared by two runs), every image is read completely, the readable ones are segmented and the unreadable ones are reported
     together at the end (`monai_jattn.data.ReadableImages`), so that one bad file neither stops the others nor
     passes unnoticed.
 
@@ -190,8 +190,7 @@ class InferenceRun:
         datalist: every image to segment.
         dataset_dir: the folder the 2D bundles list every image under, which ``output_dir`` must stay out of;
             None where outputs cannot be mistaken for inputs (the MSD bundle reads only the files that
-            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``), where ``output_dir`` is only checked to be
-            writable.
+            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``).
         output_dir: the bundle's ``output_dir``.
         inspect_file: how to read one file completely (`monai_jattn.data.FileInspector`); default: the 2D
             images' check (e.g. `monai_jattn.datasets.msd.inspect_nifti` for NIfTI volumes).
@@ -215,10 +214,7 @@ class InferenceRun:
 
     def run(self) -> None:
         """Check the folders and the images, segment the readable ones, raise for the others."""
-        if self.dataset_dir is None:
-            check_writable(self.output_dir, "output_dir")
-        else:
-            check_inference_folders(self.dataset_dir, self.output_dir)
+        claim_inference_folder(self.output_dir, self.dataset_dir)  # new or empty, and this run's alone
         readable = ReadableImages(self.datalist, inspect_file=self.inspect_file)
         self.dataset.data = readable.datalist
         self.evaluator.run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +46,14 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
 
     Returns:
         Dicts sorted by path, with ``"image"``, ``"mask"`` where there is one, and ``"id"``: the
-        file stem, made unique by appending ``_1``, ``_2``, ... (in path order) to the second and
-        later files of the same stem.
+        file's path relative to ``root`` without its suffix, ``/``-separated (``sub/eye`` for
+        ``root/sub/eye.png``), so that the outputs named after it (``<id>_mask.png``) keep the
+        sub-folder and say which input they belong to.
 
     Raises:
-        DatasetError: ``root`` is not a folder, or holds no image.
+        DatasetError: ``root`` is not a folder, or holds no image; or two images would give the same
+            outputs (the same stem in one folder, e.g. ``a.png`` and ``a.tif``, also when the names
+            differ only in case), naming both files.
     """
     root = require_dir(root, "images")
     masks, images = {}, []
@@ -72,15 +74,11 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
                 logger.info("skipping %s: %s%s", path, role[0], f" of a missing image {role[1]}" if role[1] else "")
     if not images:
         raise DatasetError(f"{root}: no images found (looked for {', '.join(SUPPORTED_SUFFIXES)} files)")
-    seen: Counter = Counter()
-    used = {path.stem for path in images}  # first files of each stem keep it as their id
+    ids = {path: path.relative_to(root).with_suffix("").as_posix() for path in images}
+    _refuse_same_outputs(ids)
     datalist = []
     for path in images:
-        seen[path.stem] += 1
-        image_id, suffix = path.stem, seen[path.stem] - 1
-        while suffix and image_id in used:
-            image_id, suffix = f"{path.stem}_{suffix}", suffix + 1
-        used.add(image_id)
+        image_id = ids[path]
         entry = {"image": str(path), "id": image_id}
         mask = masks.get(path)
         if mask is None and (mask := _ask_datasets("computed_mask", path)) is not None:
@@ -89,3 +87,22 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
             entry["mask"] = str(mask)
         datalist.append(entry)
     return datalist
+
+
+def _refuse_same_outputs(ids: dict[Path, str]) -> None:
+    """Raise `DatasetError` naming every group of images whose ids (and so output names) are the same, also when
+    they differ only in case (one file on Windows' and macOS' file systems)."""
+    groups: dict[str, list[Path]] = {}
+    for path, image_id in ids.items():
+        groups.setdefault(image_id.casefold(), []).append(path)
+    clashes = [paths for paths in groups.values() if len(paths) > 1]
+    if clashes:
+        lines = [
+            f"{' and '.join(str(p) for p in paths)}: both would be written as {ids[paths[0]]}_mask.png (and _prob, "
+            "_overlay)"
+            for paths in clashes
+        ]
+        raise DatasetError(
+            f"{len(clashes)} name clash(es) among the images: rename one of each, or segment them in separate "
+            "runs:\n  " + "\n  ".join(lines)
+        )
