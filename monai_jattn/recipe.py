@@ -217,6 +217,9 @@ class InferenceRun:
         claim_inference_folder(self.output_dir, self.dataset_dir)  # new or empty, and this run's alone
         readable = ReadableImages(self.datalist, inspect_file=self.inspect_file)
         self.dataset.data = readable.datalist
+        # the evaluator counted its iterations when it was built, before the unreadable files were left out: with
+        # the old count it would start the data over and segment (and write) the first images again
+        self.evaluator.state.epoch_length = len(self.evaluator.data_loader)
         self.evaluator.run()
         readable.raise_if_unreadable()
 

@@ -7,6 +7,7 @@ corrupt or mismatched file fails in seconds with a message naming it, not after 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "displayed",
     "displayed_size",
     "high_bit_depth_to_8bit_scale",
+    "inspect_image_2d",
     "require_dir",
 ]
 
@@ -303,6 +305,35 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
         return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, describe_unreadable(path, e)
+    return size, None
+
+
+def inspect_image_2d(
+    path: str, binary: bool, zoom: float | Sequence[float] = 1.0
+) -> tuple[tuple[int, int] | None, str | None]:
+    """`check_datalist`'s reading of one 2D file, for `ReadableImages`, where the images are then zoomed (the DRIVE
+    bundle's ``image_zoom``): an image that the zoom would shrink to less than one pixel along a side (MONAI's
+    ``Zoom`` gives ``floor(side * zoom)`` pixels) is a problem of that file, named at the end with the unreadable
+    ones, instead of a failure that stops every image after it.
+
+    Args:
+        path: the file.
+        binary: whether it is a label or mask (not zoomed: only read).
+        zoom: the zoom of the images, one factor or one per axis in MONAI's (width, height) order.
+
+    Returns:
+        ``(size, problem)`` as `check_datalist`'s reading gives them.
+    """
+    size, problem = _inspect_file(path, binary)
+    if problem or binary or size is None:
+        return size, problem
+    factors = [float(z) for z in (zoom if isinstance(zoom, Sequence) else (zoom, zoom))]
+    zoomed = [math.floor(side * factor) for side, factor in zip(size, factors)]
+    if min(zoomed) < 1:
+        return size, (
+            f"{size[0]}x{size[1]} pixels (WxH) become {zoomed[0]}x{zoomed[1]} at image_zoom {zoom}: too small to "
+            "segment; leave the file out or use a larger image_zoom"
+        )
     return size, None
 
 
