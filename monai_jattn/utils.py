@@ -59,7 +59,9 @@ def describe_write_error(error: BaseException, folder: str | os.PathLike) -> str
     return f"{type(error).__name__}: {error}"
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], replace: bool = True) -> Path:
+def write_atomic(
+    path: str | os.PathLike, write: Callable[[Path], None], replace: bool = True, suffix: str | None = None
+) -> Path:
     """Create ``path`` by calling ``write(temp_path)`` on a temporary file beside it, then renaming.
 
     Args:
@@ -69,6 +71,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], replace
             (``os.link``, which never replaces), so that an existing file is kept even when another process
             creates it at the same moment; where the file system has no hard links, an existing file is
             refused just before the rename.
+        suffix: the temporary file's suffix, for writers that choose the format by it (``".nii.gz"``); default:
+            ``path``'s last suffix.
 
     Returns:
         ``path`` as a ``Path``.
@@ -82,7 +86,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], replace
     temp_path = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
         os.close(handle)
         write(Path(temp_path))
         os.chmod(temp_path, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode

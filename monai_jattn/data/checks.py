@@ -385,7 +385,13 @@ def _datalist_problems(
     duplicates = sorted(i for i, count in ids.items() if count > 1)
     list_problems = []
     if duplicates:
-        list_problems.append(f"ids used by more than one entry (outputs would overwrite each other): {duplicates}")
+        files = {
+            i: [str(e.get(image_key)) for e in datalist if isinstance(e, dict) and e.get("id") == i] for i in duplicates
+        }
+        list_problems.append(
+            f"ids used by more than one entry (outputs would overwrite each other): {duplicates}: "
+            + "; ".join(f"{i!r}: {' and '.join(paths)}" for i, paths in files.items())
+        )
     return entry_problems, list_problems
 
 

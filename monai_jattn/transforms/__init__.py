@@ -19,6 +19,7 @@ from .intensity import DRIVEPreprocess, DRIVEPreprocessd
 from .io import LoadImage2Dd
 from .load import LoadImageNamingFilesd
 from .postprocess import ForegroundProbabilityd, MaskedPixelsd, SaveSegmentationPNGd
+from .save import NewFileNibabelWriter
 
 _MOVED = {
     "drive_train_transforms": "monai_jattn.datasets.drive",
@@ -35,6 +36,7 @@ __all__ = [
     "LoadImage2Dd",
     "LoadImageNamingFilesd",
     "MaskedPixelsd",
+    "NewFileNibabelWriter",
     "RandAdjustContrastBatchd",
     "RandFlipBatchd",
     "RandGaussianNoiseBatchd",
