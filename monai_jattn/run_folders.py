@@ -7,6 +7,7 @@ inference run starts with `claim_inference_folder`.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import socket
@@ -42,6 +43,11 @@ TRAINING_OUTPUTS = ("training_curve.json", "training_curve.png")
 INFERENCE_CLAIM = ".inference_run"
 """The file an inference run creates first in its ``output_dir`` (exclusively): it marks the folder as used, so that
 a second run, at the same time or later, is refused instead of mixing its outputs with this one's."""
+
+TRACKING_ENTRIES = ("mlruns.db", "mlruns", "config_[0-9]*_[0-9]*.json")
+"""What MONAI's experiment tracking (``--tracking mlflow``) writes into ``output_dir`` when the workflow is built,
+before the run starts (its SQLite store, its artifacts and the executed config): not inference outputs, so they do
+not make `claim_inference_folder` call the folder used. MLflow adds to its store, never replacing a file."""
 
 EVALUATION_OUTPUTS = ("predictions", "metrics.md", "metrics_summary.json", "metrics_per_image.csv")
 """What an evaluation writes to its output_dir; an earlier evaluation's are moved aside before a new one."""
@@ -110,7 +116,8 @@ def claim_inference_folder(output_dir: str | os.PathLike, dataset_dir: str | os.
 
     1. with ``dataset_dir``, `check_inference_folders` (never the ``dataset_dir`` or inside it); the folder is
        created if needed and must be writable (`check_writable`);
-    2. a folder that holds anything (files, folders, hidden files, an earlier run's `INFERENCE_CLAIM`) is refused;
+    2. a folder that holds anything (files, folders, hidden files, an earlier run's `INFERENCE_CLAIM`) is refused,
+       except what this run's experiment tracking wrote when the workflow was built (`TRACKING_ENTRIES`);
     3. `INFERENCE_CLAIM` is created with exclusive creation: if another run created it first, this one is
        refused; if something else appeared meanwhile, the claim just made is removed and the run refused.
 
@@ -122,7 +129,7 @@ def claim_inference_folder(output_dir: str | os.PathLike, dataset_dir: str | os.
             outputs cannot be mistaken for inputs (MSD: the images are the files ``dataset.json`` lists).
 
     Returns:
-        ``output_dir``, created if needed, holding only `INFERENCE_CLAIM`.
+        ``output_dir``, created if needed, holding only `INFERENCE_CLAIM` (and `TRACKING_ENTRIES`).
 
     Raises:
         RunFolderError: ``output_dir`` is (inside) ``dataset_dir``, holds anything, or another run claimed it;
@@ -142,15 +149,20 @@ def claim_inference_folder(output_dir: str | os.PathLike, dataset_dir: str | os.
         raise RunFolderError(_used_message(folder, [claim])) from None
     except OSError as e:
         raise WriteError(f"output_dir {folder}: cannot write there: {describe_write_error(e, folder)}") from None
-    others = [p for p in folder.iterdir() if p.name != INFERENCE_CLAIM]
+    others = [p for p in _entries(folder) if p.name != INFERENCE_CLAIM]
     if others:  # something arrived between the check and the claim
         claim.unlink(missing_ok=True)
         raise RunFolderError(_used_message(folder, others))
     return folder
 
 
+def _entries(folder: Path) -> list[Path]:
+    """What ``folder`` holds, sorted, without the experiment tracking's entries (`TRACKING_ENTRIES`)."""
+    return sorted(p for p in folder.iterdir() if not any(fnmatch.fnmatchcase(p.name, t) for t in TRACKING_ENTRIES))
+
+
 def _refuse_if_used(folder: Path) -> None:
-    entries = sorted(folder.iterdir())
+    entries = _entries(folder)
     if entries:
         raise RunFolderError(_used_message(folder, entries))
 

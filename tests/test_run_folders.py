@@ -239,3 +239,18 @@ def test_a_file_arriving_between_the_check_and_the_claim_makes_the_run_refuse_an
     with pytest.raises(RunFolderError, match="it holds 1 entry \\(e.g. 'a_mask.png'\\)"):
         run_folders.claim_inference_folder(out)
     assert [p.name for p in out.iterdir()] == ["a_mask.png"]
+
+
+def test_what_experiment_tracking_writes_before_the_run_does_not_make_the_folder_used(tmp_path):
+    from monai_jattn.run_folders import claim_inference_folder
+
+    out = tmp_path / "out"
+    (out / "mlruns").mkdir(parents=True)
+    (out / "mlruns.db").write_bytes(b"sqlite")
+    (out / "config_20261205_221224.json").write_text("{}")  # MONAI's executed config, written when built
+    claim_inference_folder(out)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")  # a file of the user's: refused
+    with pytest.raises(RunFolderError, match="it holds 1 entry \\(e.g. 'config.json'\\)"):
+        claim_inference_folder(mine)

@@ -19,7 +19,6 @@ from .intensity import DRIVEPreprocess, DRIVEPreprocessd
 from .io import LoadImage2Dd
 from .load import LoadImageNamingFilesd
 from .postprocess import ForegroundProbabilityd, MaskedPixelsd, SaveSegmentationPNGd
-from .save import NewFileNibabelWriter
 
 _MOVED = {
     "drive_train_transforms": "monai_jattn.datasets.drive",
@@ -36,7 +35,6 @@ __all__ = [
     "LoadImage2Dd",
     "LoadImageNamingFilesd",
     "MaskedPixelsd",
-    "NewFileNibabelWriter",
     "RandAdjustContrastBatchd",
     "RandFlipBatchd",
     "RandGaussianNoiseBatchd",

@@ -145,7 +145,7 @@ def test_a_mask_is_never_written_over_an_existing_file(tmp_path):
     from monai.data import MetaTensor
     from monai.transforms import SaveImage
 
-    from monai_jattn.transforms import NewFileNibabelWriter
+    from monai_jattn.data.writers import NewFileNibabelWriter
 
     save = SaveImage(tmp_path, output_postfix="seg", separate_folder=False, print_log=False, writer=NewFileNibabelWriter)
     volume = MetaTensor(torch.zeros(1, 4, 5, 6))

@@ -24,7 +24,7 @@ class NewFileNibabelWriter(NibabelWriter):
     Example (a bundle config)::
 
         {"_target_": "SaveImaged", "keys": "pred", "output_dir": "@output_dir",
-         "writer": {"_target_": "monai_jattn.transforms.NewFileNibabelWriter", "_mode_": "callable"}}
+         "writer": {"_target_": "monai_jattn.data.writers.NewFileNibabelWriter", "_mode_": "callable"}}
     """
 
     def write(self, filename: Any, verbose: bool = False, **obj_kwargs: Any) -> None:
