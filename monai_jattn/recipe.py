@@ -180,9 +180,9 @@ class InferenceRun:
     """
     The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` must be new or empty and
     is claimed for this run (`monai_jattn.run_folders.claim_inference_folder`: never inside ``dataset_dir``, never
-    a folder that holds anything, never shared by two runs), every image is read completely, the readable ones are segmented and the unreadable ones are reported
-    together at the end (`monai_jattn.data.ReadableImages`), so that one bad file neither stops the others nor
-    passes unnoticed.
+    a folder that holds anything, never shared by two runs), every image is read completely, the readable ones
+    are segmented and the unreadable ones are reported together at the end (`monai_jattn.data.ReadableImages`), so
+    that one bad file neither stops the others nor passes unnoticed.
 
     Args:
         evaluator: the bundle's ``evaluator``.

@@ -487,7 +487,8 @@ def test_inference_never_writes_into_a_used_output_folder(dataset, trained, tmp_
         run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(out)))
     assert isinstance(info.value.__cause__, RunFolderError)
     assert f"output_dir {out} is not empty: it holds 1 entry (e.g. 'x_mask.png')" in str(info.value.__cause__)
-    assert [p.name for p in out.iterdir()] == ["x_mask.png"] and (out / "x_mask.png").read_bytes() == b"the user's own mask"
+    assert [p.name for p in out.iterdir()] == ["x_mask.png"]
+    assert (out / "x_mask.png").read_bytes() == b"the user's own mask"
 
     used = tmp_path / "used"
     run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(used)))
@@ -508,7 +509,8 @@ def test_two_inference_runs_started_at_once_never_mix(dataset, trained, tmp_path
         folder.mkdir()
         for entry in test:  # the same names in both folders: mixed outputs would go unnoticed by name
             with Image.open(entry["image"]) as image:
-                (image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if name == "b" else image).save(folder / f"{entry['id']}.png")
+                flipped = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if name == "b" else image
+                flipped.save(folder / f"{entry['id']}.png")
 
     def infer(name):
         try:
@@ -536,7 +538,8 @@ def test_a_photo_too_small_for_image_zoom_is_named_and_the_others_written(datase
     Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(images / "dot.png")
     out = tmp_path / "out"
     with pytest.raises(RuntimeError) as info:
-        run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(out), image_zoom=0.5))
+        zoomed = settings(dataset, trained, dataset_dir=str(images), output_dir=str(out), image_zoom=0.5)
+        run_workflow([INFERENCE], **zoomed)
     message = str(info.value.__cause__)
     assert isinstance(info.value.__cause__, DatasetError)
     assert f"{images / 'dot.png'}: 1x1 pixels (WxH) become 0x0 at image_zoom 0.5: too small to segment" in message

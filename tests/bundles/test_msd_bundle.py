@@ -104,7 +104,8 @@ def test_inference_writes_masks_with_the_input_geometry(dataset, trained, tmp_pa
     overrides = settings(dataset, trained, output_dir=str(output))
     run_cli(["monai.bundle", "run", "--config_file", str(INFERENCE)] + cli_args(overrides))
     test = msd_datalist(dataset, "test")
-    assert sorted(p.name for p in output.iterdir()) == sorted([f"{e['id']}_seg.nii.gz" for e in test] + [".inference_run"])
+    masks = [f"{e['id']}_seg.nii.gz" for e in test]
+    assert sorted(p.name for p in output.iterdir()) == sorted([*masks, ".inference_run"])
     for entry in test:
         image, mask = nib.load(entry["image"]), nib.load(output / f"{entry['id']}_seg.nii.gz")
         assert mask.shape == image.shape
@@ -147,7 +148,9 @@ def test_a_mask_is_never_written_over_an_existing_file(tmp_path):
 
     from monai_jattn.data.writers import NewFileNibabelWriter
 
-    save = SaveImage(tmp_path, output_postfix="seg", separate_folder=False, print_log=False, writer=NewFileNibabelWriter)
+    save = SaveImage(
+        tmp_path, output_postfix="seg", separate_folder=False, print_log=False, writer=NewFileNibabelWriter
+    )
     volume = MetaTensor(torch.zeros(1, 4, 5, 6))
     volume[0, 1:3] = 1
     volume.meta["filename_or_obj"] = "case_1.nii.gz"

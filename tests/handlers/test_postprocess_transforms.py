@@ -238,7 +238,8 @@ def test_outputs_keep_the_ids_sub_folder_and_never_replace_a_file(tmp_path, load
     out_dir = tmp_path / "out"
     data["id"] = "left/case_01"
     SaveSegmentationPNGd(out_dir)(data)
-    assert sorted(p.name for p in (out_dir / "left").iterdir()) == [f"case_01_{s}.png" for s in ("mask", "overlay", "prob")]
+    written = sorted(p.name for p in (out_dir / "left").iterdir())
+    assert written == [f"case_01_{s}.png" for s in ("mask", "overlay", "prob")]
     (out_dir / "right").mkdir()
     (out_dir / "right" / "case_01_mask.png").write_bytes(b"the user's own mask")
     data["id"] = "right/case_01"
