@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import PIL
 from PIL import Image, ImageOps, TiffImagePlugin
 
 logger = logging.getLogger("monai_jattn.data")
@@ -76,15 +77,40 @@ def displayed(image: Image.Image) -> Image.Image:
 
     Args:
         image: an open PIL image (any mode).
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) when Pillow gives the turned image another
+            size than the file's width and height turned (Pillow 13 garbles uncompressed one-channel TIFFs with a
+            quarter-turn orientation): refused, not read wrong.
     """
-    return ImageOps.exif_transpose(image) if _orientation(image) != 1 else image
+    orientation = _orientation(image)
+    if orientation == 1:
+        return image
+    width, height = _stored_size(image)
+    turned = ImageOps.exif_transpose(image)
+    expected = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+    if turned.size != expected:
+        hint = " or compressed" if image.format == "TIFF" else ""
+        raise DatasetError(
+            f"the image reader (Pillow {PIL.__version__}) does not apply this {image.format} {image.mode} file's EXIF "
+            f"orientation {orientation} correctly ({turned.size[0]}x{turned.size[1]} pixels instead of "
+            f"{expected[0]}x{expected[1]}): save the image upright (orientation 1){hint}"
+        )
+    return turned
+
+
+def _stored_size(image: Image.Image) -> tuple[int, int]:
+    """The (width, height) of the pixels as stored in the file: a TIFF's ImageWidth and ImageLength tags (Pillow
+    reports some TIFFs turned already), else ``image.size``."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is not None and 256 in tags and 257 in tags:
+        return int(tags[256]), int(tags[257])
+    return image.size
 
 
 def displayed_size(image: Image.Image) -> tuple[int, int]:
-    """The (width, height) of ``image`` as a viewer shows it (see `displayed`).
-
-    Pillow turns some files itself (TIFFs with an orientation tag, from Pillow 11, as they load): ask after
-    ``image.load()`` for those; a JPEG can be asked before it loads (and before ``draft`` shrinks it)."""
+    """The (width, height) of a JPEG as a viewer shows it (see `displayed`), without decoding its pixels (ask before
+    ``draft`` shrinks it). Other formats: take ``displayed(image).size`` (Pillow turns some TIFFs itself)."""
     width, height = image.size
     return (height, width) if _orientation(image) in _QUARTER_TURNS else (width, height)
 
@@ -287,18 +313,20 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
         return None, _suffix_problem(path)
     try:
         with Image.open(path) as img:
-            size = displayed_size(img)  # before `draft` shrinks a JPEG
-            if not binary:
+            if not binary and img.format in ("JPEG", "MPO"):
+                size = displayed_size(img)  # before `draft` shrinks it
                 img.draft(None, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
                 img.load()
-                if img.format not in ("JPEG", "MPO"):
-                    size = displayed_size(img)
                 high_bit_depth_to_8bit_scale(img)
                 return size, None
-            img.load()
-            size = displayed_size(img)
+            shown = displayed(img)  # before `load`: Pillow turns some TIFFs as they load, then drops the tag
+            shown.load()  # decodes it completely, as the loader reads it
+            size = shown.size
+            if not binary:
+                high_bit_depth_to_8bit_scale(shown)
+                return size, None
             try:
-                binary_foreground(img)
+                binary_foreground(shown)
             except DatasetError as e:
                 return size, str(e)
     except DatasetError as e:

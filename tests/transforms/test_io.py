@@ -384,3 +384,29 @@ def test_loader_and_check_give_a_label_file_the_same_verdict(tmp_path, case):
             check_datalist([entry])
         with pytest.raises(DatasetError, match=f"{label}: not binary"):
             LoadImage2Dd(("image", "label"), binary_keys="label")(entry)
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "RGB"])
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+@pytest.mark.parametrize("compression", [None, "tiff_deflate"])
+def test_a_turned_tiff_is_read_as_displayed_or_refused_never_misread(tmp_path, mode, orientation, compression):
+    """Pillow 13 turns TIFFs itself as they load and garbles uncompressed one-channel ones with a quarter turn: the
+    loader and the check either read the displayed pixels or both refuse the file, naming it."""
+    rng = np.random.default_rng(orientation)
+    stored = rng.integers(0, 65535 if mode == "I;16" else 256, (12, 10) if mode != "RGB" else (12, 10, 3))
+    stored = stored.astype(np.uint16 if mode == "I;16" else np.uint8)
+    path = tmp_path / "photo.tif"
+    _save_with_orientation(stored, path, orientation, **({"compression": compression} if compression else {}))
+    displayed = DISPLAYED[orientation](stored).astype(np.float32)
+    expected = np.stack([displayed * (255 / 65535 if mode == "I;16" else 1)] * 3, -1) if mode != "RGB" else displayed
+    entry = {"image": str(path), "label": str(tmp_path / "label.png")}
+    Image.fromarray(np.zeros(displayed.shape[:2], np.uint8)).save(entry["label"])
+    try:
+        image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    except DatasetError as error:
+        assert str(error).startswith(f"{path}: the image reader (Pillow") and "orientation" in str(error)
+        with pytest.raises(DatasetError, match="does not apply this TIFF"):
+            check_datalist([entry])
+    else:
+        np.testing.assert_allclose(image.numpy().transpose(2, 1, 0), expected, rtol=1e-6)
+        check_datalist([entry])
