@@ -27,10 +27,33 @@ def _ask_datasets(hook: str, path: Path) -> Any:
     return None
 
 
+def _files_under(root: Path) -> list[Path]:
+    """Every file under ``root``, recursively, through linked folders too (a link to a folder already walked, such
+    as a link to a parent, is logged and not walked again), and every broken link (the run then names it as
+    unreadable instead of passing over it)."""
+    files, walked = [], set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in walked:
+            logger.info("skipping %s: a link to a folder already listed (%s)", folder, real)
+            subfolders[:] = []
+            continue
+        walked.add(real)
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file() or (path.is_symlink() and not path.exists()):
+                files.append(path)
+        for name in list(subfolders):
+            path = Path(folder) / name
+            if path.is_symlink() and not path.exists():
+                files.append(path)
+    return files
+
+
 def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
-    ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
+    Linked folders are followed (each real folder is listed once). ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
     ``.png`` images, or a dataset folder in the official layout of a registered dataset. Every image
     file is listed, whatever its name, except the files that a registered dataset's official layout
     marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels
@@ -58,7 +81,7 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     root = require_dir(root, "images")
     masks, images = {}, []
     # a broken link is listed like a file: the run then names it as unreadable instead of passing over it
-    for path in sorted(p for p in root.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
+    for path in sorted(_files_under(root)):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             logger.info("skipping %s: hidden file", path)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:

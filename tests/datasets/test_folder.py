@@ -103,3 +103,19 @@ def test_a_broken_link_is_listed_so_that_the_run_names_it(tmp_path):
     assert [Path(e["image"]).name for e in readable.datalist] == ["eye.png"]
     with pytest.raises(DatasetError, match="gone.png"):
         readable.raise_if_unreadable()
+
+
+def test_linked_folders_are_followed_once_and_a_link_loop_ends(tmp_path, caplog):
+    import os
+
+    root, elsewhere = tmp_path / "photos", tmp_path / "external"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "a.jpg")
+    Image.new("RGB", (8, 8)).save(elsewhere / "b.png")
+    os.symlink(elsewhere, root / "2024")  # a folder kept on another disk: its images are not passed over
+    os.symlink(root, root / "sub" / "loop")  # a link back up: listed once, not forever
+    with caplog.at_level("INFO", logger="monai_jattn.data"):
+        datalist = image_folder_datalist(root)
+    assert [e["id"] for e in datalist] == ["2024/b", "a"]
+    assert f"skipping {root / 'sub' / 'loop'}: a link to a folder already listed" in caplog.text
