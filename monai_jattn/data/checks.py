@@ -79,10 +79,18 @@ def displayed(image: Image.Image) -> Image.Image:
         image: an open PIL image (any mode).
 
     Raises:
-        DatasetError: (without the file name, which the caller adds) when Pillow gives the turned image another
+        DatasetError: (without the file name, which the caller adds) for a TIFF, GIF or PNG of several frames or
+            pages (only the first would be read; a JPEG's extra MPO pictures are previews and are left out); or
+            when Pillow gives the turned image another
             size than the file's width and height turned (Pillow 13 garbles uncompressed one-channel TIFFs with a
             quarter-turn orientation): refused, not read wrong.
     """
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and image.format in ("TIFF", "GIF", "PNG"):
+        raise DatasetError(
+            f"a {image.format} of {frames} frames or pages (an animation or a stack), of which only the first would "
+            "be read: save each image as a file of its own"
+        )
     orientation = _orientation(image)
     if orientation == 1:
         return image

@@ -410,3 +410,16 @@ def test_a_turned_tiff_is_read_as_displayed_or_refused_never_misread(tmp_path, m
     else:
         np.testing.assert_allclose(image.numpy().transpose(2, 1, 0), expected, rtol=1e-6)
         check_datalist([entry])
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".tif", ".png"])
+def test_an_animation_or_a_stack_is_refused_not_read_as_its_first_frame(tmp_path, suffix):
+    frames = [Image.fromarray(np.full((12, 10), value, np.uint8)).convert("RGB") for value in (0, 255)]
+    path = tmp_path / f"stack{suffix}"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        LoadImage2Dd("image")({"image": str(path)})
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        check_datalist([{"image": str(path)}])
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        LoadImage2Dd("label", binary_keys="label")({"label": str(path)})
