@@ -4,8 +4,10 @@ overlay PNGs."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Hashable, Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -310,13 +312,27 @@ def _source(data: Mapping) -> str:
 def _write_png(pixels: np.ndarray, path: str, source: str) -> None:
     """Write a channel-first uint8 array (MONAI's PIL orientation) as an 8-bit PNG, atomically and never over an
     existing file: 1 channel gives a grey PNG, 3 an RGB one, at any size (``PILWriter.set_data_array`` would
-    squeeze a 1-pixel side). ``source``, the image the prediction belongs to, is named if ``path`` exists."""
+    squeeze a 1-pixel side). ``source``, the image the prediction belongs to, is named if ``path`` exists with
+    other content; a file of the same bytes is left as it is (in a multi-GPU evaluation of fewer images than
+    processes, MONAI's ``DistributedSampler`` gives two processes the same image)."""
     pixels = pixels[0] if pixels.shape[0] == 1 else np.moveaxis(pixels, 0, -1)
     png = PILWriter.create_backend_obj(pixels, dtype=np.uint8, scale=None, reverse_indexing=True)
+    encoded = io.BytesIO()
+    png.save(encoded, format="PNG")
     try:
-        write_atomic(path, lambda tmp: png.save(tmp, format="PNG"), replace=False)
+        write_atomic(path, lambda tmp: tmp.write_bytes(encoded.getvalue()), replace=False)
     except FileExistsError:
+        if _same_bytes(path, encoded.getvalue()):
+            return
         raise WriteError(
             f"{path}: exists already and is not replaced (the prediction of {source}); predictions are written "
             "only where no file is: write into a new or empty output folder"
         ) from None
+
+
+def _same_bytes(path: str, content: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``content``."""
+    try:
+        return os.path.getsize(path) == len(content) and Path(path).read_bytes() == content
+    except OSError:
+        return False

@@ -248,6 +248,7 @@ def test_outputs_keep_the_ids_sub_folder_and_never_replace_a_file(tmp_path, load
     assert f"{out_dir / 'right' / 'case_01_mask.png'}: exists already and is not replaced" in str(error.value)
     assert f"(the prediction of {tmp_path / 'case_01.png'})" in str(error.value)
     assert (out_dir / "right" / "case_01_mask.png").read_bytes() == b"the user's own mask"
+    SaveSegmentationPNGd(out_dir)({**data, "id": "left/case_01"})  # the same prediction again: the same bytes, kept
     for bad in ("../case_01", "/abs/case_01", "a//b", ""):
         data["id"] = bad
         with pytest.raises(ValueError, match="is not a file name or a relative path inside output_dir"):
