@@ -170,7 +170,7 @@ def _refuse_if_used(folder: Path) -> None:
 def _used_message(folder: Path, entries: Sequence[Path]) -> str:
     if [p.name for p in entries] == [INFERENCE_CLAIM]:
         return (
-            f"output_dir {folder}: another inference run uses (or used) this folder ({INFERENCE_CLAIM} is there); "
+            f"output_dir {folder}: another inference run uses this folder (or used it: {INFERENCE_CLAIM} is there); "
             "inference writes only into a new or empty folder, so that no earlier result is replaced and two runs "
             "never mix: give a new or empty --output_dir"
         )
