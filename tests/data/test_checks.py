@@ -168,3 +168,24 @@ def test_inference_with_no_readable_image_fails_before_running_naming_every_file
     assert all(f"{entry['image']}: cannot read the image" in message for entry in drive)
     with pytest.raises(DatasetError, match="the datalist is empty: no images were found"):
         ReadableImages([])
+
+
+@pytest.mark.parametrize(
+    "size, zoom, problem",
+    [
+        ((1, 1), 0.5, "1x1 pixels (WxH) become 0x0"),
+        ((3, 1), 0.5, "3x1 pixels (WxH) become 1x0"),
+        ((2, 2), 0.5, None),
+        ((3, 3), 1 / 3, None),
+        ((1, 1), 1.0, None),
+    ],
+)
+def test_an_image_the_zoom_shrinks_below_one_pixel_is_a_problem_of_that_file(tmp_path, size, zoom, problem):
+    from monai_jattn.data.checks import inspect_image_2d
+
+    path = tmp_path / "tiny.png"
+    Image.new("RGB", size).save(path)
+    found = inspect_image_2d(str(path), False, zoom)
+    assert found[0] == size
+    assert (found[1] is None) if problem is None else found[1].startswith(f"{problem} at image_zoom {zoom}: too small")
+    assert inspect_image_2d(str(path), True, zoom)[1] is None  # masks are not zoomed
