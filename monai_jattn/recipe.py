@@ -25,8 +25,8 @@ from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
 from monai_jattn.run_folders import (
     RunFolderError,
-    check_inference_folders,
     check_writable,
+    claim_inference_folder,
     prepare_evaluation,
     prepare_training,
 )
@@ -243,11 +243,11 @@ class EvaluationRun:
 
 class InferenceRun:
     """
-    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` is checked against
-    ``dataset_dir`` (`monai_jattn.run_folders.check_inference_folders`: never inside it, never overwriting an
-    input), every image is read completely, the readable ones are segmented and the unreadable ones are reported
-    together at the end (`monai_jattn.data.ReadableImages`), so that one bad file neither stops the others nor
-    passes unnoticed.
+    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` must be new or empty and
+    is claimed for this run (`monai_jattn.run_folders.claim_inference_folder`: never inside ``dataset_dir``, never
+    a folder that holds anything, never shared by two runs), every image is read completely, the readable ones
+    are segmented and the unreadable ones are reported together at the end (`monai_jattn.data.ReadableImages`), so
+    that one bad file neither stops the others nor passes unnoticed.
 
     Args:
         evaluator: the bundle's ``evaluator``.
@@ -255,8 +255,7 @@ class InferenceRun:
         datalist: every image to segment.
         dataset_dir: the folder the 2D bundles list every image under, which ``output_dir`` must stay out of;
             None where outputs cannot be mistaken for inputs (the MSD bundle reads only the files that
-            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``), where ``output_dir`` is only checked to be
-            writable.
+            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``).
         output_dir: the bundle's ``output_dir``.
         inspect_file: how to read one file completely (`monai_jattn.data.FileInspector`); default: the 2D
             images' check (e.g. `monai_jattn.datasets.msd.inspect_nifti` for NIfTI volumes).
@@ -280,12 +279,12 @@ class InferenceRun:
 
     def run(self) -> None:
         """Check the folders and the images, segment the readable ones, raise for the others."""
-        if self.dataset_dir is None:
-            check_writable(self.output_dir, "output_dir")
-        else:
-            check_inference_folders(self.dataset_dir, self.output_dir)
+        claim_inference_folder(self.output_dir, self.dataset_dir)  # new or empty, and this run's alone
         readable = ReadableImages(self.datalist, inspect_file=self.inspect_file)
         self.dataset.data = readable.datalist
+        # the evaluator counted its iterations when it was built, before the unreadable files were left out: with
+        # the old count it would start the data over and segment (and write) the first images again
+        self.evaluator.state.epoch_length = len(self.evaluator.data_loader)
         self.evaluator.run()
         readable.raise_if_unreadable()
 

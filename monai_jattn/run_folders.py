@@ -1,13 +1,16 @@
 """Checks of a run's folders before it starts, so that no run destroys an earlier one's results unless asked,
 two runs never write to the same checkpoints, and an unwritable folder fails at once, not after an hour.
 
-The bundles call `prepare_training`, `prepare_evaluation` and `check_writable` first thing in ``initialize``.
+The bundles call `prepare_training`, `prepare_evaluation` and `check_writable` first thing in ``initialize``; every
+inference run starts with `claim_inference_folder`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Sequence
@@ -21,6 +24,7 @@ from monai_jattn.utils import WriteError, describe_write_error
 __all__ = [
     "RunFolderError",
     "check_inference_folders",
+    "claim_inference_folder",
     "check_writable",
     "move_aside",
     "prepare_evaluation",
@@ -35,6 +39,15 @@ CHECKPOINT_PATTERNS = ("*.pt", "*.pth", "*.ts")
 
 TRAINING_OUTPUTS = ("training_curve.json", "training_curve.png")
 """What a training run writes to its output_dir under fixed names; a fresh run moves an earlier run's aside."""
+
+INFERENCE_CLAIM = ".inference_run"
+"""The file an inference run creates first in its ``output_dir`` (exclusively): it marks the folder as used, so that
+a second run, at the same time or later, is refused instead of mixing its outputs with this one's."""
+
+TRACKING_ENTRIES = ("mlruns.db", "mlruns", "config_[0-9]*_[0-9]*.json")
+"""What MONAI's experiment tracking (``--tracking mlflow``) writes into ``output_dir`` when the workflow is built,
+before the run starts (its SQLite store, its artifacts and the executed config): not inference outputs, so they do
+not make `claim_inference_folder` call the folder used. MLflow adds to its store, never replacing a file."""
 
 EVALUATION_OUTPUTS = ("predictions", "metrics.md", "metrics_summary.json", "metrics_per_image.csv")
 """What an evaluation writes to its output_dir; an earlier evaluation's are moved aside before a new one."""
@@ -95,6 +108,81 @@ def check_inference_folders(dataset_dir: str | os.PathLike, output_dir: str | os
             "as images by the next run); choose an --output_dir outside the dataset_dir"
         )
     return check_writable(output_dir, "output_dir")
+
+
+def claim_inference_folder(output_dir: str | os.PathLike, dataset_dir: str | os.PathLike | None = None) -> Path:
+    """Make ``output_dir`` this inference run's own, before any image is read: it must be new or empty, and it is
+    claimed atomically, so that no earlier result or file of the user's is replaced and two runs never mix.
+
+    1. with ``dataset_dir``, `check_inference_folders` (never the ``dataset_dir`` or inside it); the folder is
+       created if needed and must be writable (`check_writable`);
+    2. a folder that holds anything (files, folders, hidden files, an earlier run's `INFERENCE_CLAIM`) is refused,
+       except what this run's experiment tracking wrote when the workflow was built (`TRACKING_ENTRIES`);
+    3. `INFERENCE_CLAIM` is created with exclusive creation: if another run created it first, this one is
+       refused; if something else appeared meanwhile, the claim just made is removed and the run refused.
+
+    The claim stays after the run: the folder holds that run's outputs, and the next run needs another folder.
+
+    Args:
+        output_dir: the bundle's ``output_dir``.
+        dataset_dir: the folder whose images are segmented, which ``output_dir`` must stay out of; None where the
+            outputs cannot be mistaken for inputs (MSD: the images are the files ``dataset.json`` lists).
+
+    Returns:
+        ``output_dir``, created if needed, holding only `INFERENCE_CLAIM` (and `TRACKING_ENTRIES`).
+
+    Raises:
+        RunFolderError: ``output_dir`` is (inside) ``dataset_dir``, holds anything, or another run claimed it;
+            the message names the folder (and one entry) and says to give a new or empty ``--output_dir``.
+        WriteError: ``output_dir`` is not writable.
+    """
+    if dataset_dir is not None:
+        folder = check_inference_folders(dataset_dir, output_dir)
+    else:
+        folder = check_writable(output_dir, "output_dir")
+    _refuse_if_used(folder)
+    claim = folder / INFERENCE_CLAIM
+    try:
+        with open(claim, "x", encoding="utf-8") as f:
+            f.write(f"inference run: process {os.getpid()} on {socket.gethostname()}, started {_utc_now()}\n")
+    except FileExistsError:
+        raise RunFolderError(_used_message(folder, [claim])) from None
+    except OSError as e:
+        raise WriteError(f"output_dir {folder}: cannot write there: {describe_write_error(e, folder)}") from None
+    others = [p for p in _entries(folder) if p.name != INFERENCE_CLAIM]
+    if others:  # something arrived between the check and the claim
+        claim.unlink(missing_ok=True)
+        raise RunFolderError(_used_message(folder, others))
+    return folder
+
+
+def _entries(folder: Path) -> list[Path]:
+    """What ``folder`` holds, sorted, without the experiment tracking's entries (`TRACKING_ENTRIES`)."""
+    return sorted(p for p in folder.iterdir() if not any(fnmatch.fnmatchcase(p.name, t) for t in TRACKING_ENTRIES))
+
+
+def _refuse_if_used(folder: Path) -> None:
+    entries = _entries(folder)
+    if entries:
+        raise RunFolderError(_used_message(folder, entries))
+
+
+def _used_message(folder: Path, entries: Sequence[Path]) -> str:
+    if [p.name for p in entries] == [INFERENCE_CLAIM]:
+        return (
+            f"output_dir {folder}: another inference run uses this folder (or used it: {INFERENCE_CLAIM} is there); "
+            "inference writes only into a new or empty folder, so that no earlier result is replaced and two runs "
+            "never mix: give a new or empty --output_dir"
+        )
+    return (
+        f"output_dir {folder} is not empty: it holds {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} "
+        f"(e.g. {entries[0].name!r}); inference writes only into a new or empty folder, so that no earlier result "
+        "or file of yours is replaced: give a new or empty --output_dir"
+    )
+
+
+def _utc_now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 
 
 def remove_temporary_files(folder: str | os.PathLike) -> list[Path]:

@@ -59,12 +59,20 @@ def describe_write_error(error: BaseException, folder: str | os.PathLike) -> str
     return f"{type(error).__name__}: {error}"
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+def write_atomic(
+    path: str | os.PathLike, write: Callable[[Path], None], replace: bool = True, suffix: str | None = None
+) -> Path:
     """Create ``path`` by calling ``write(temp_path)`` on a temporary file beside it, then renaming.
 
     Args:
         path: the destination; its parent folder is created if needed.
         write: writes the complete content to the temporary path it is given.
+        replace: whether an existing ``path`` is replaced. With False the complete file is linked into place
+            (``os.link``, which never replaces), so that an existing file is kept even when another process
+            creates it at the same moment; where the file system has no hard links, an existing file is
+            refused just before the rename.
+        suffix: the temporary file's suffix, for writers that choose the format by it (``".nii.gz"``); default:
+            ``path``'s last suffix.
 
     Returns:
         ``path`` as a ``Path``.
@@ -72,26 +80,44 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     Raises:
         WriteError: naming ``path`` and the cause, when the folder cannot be created or written to, or
             ``write`` raises an `OSError` or `RuntimeError` (the old file, if any, is left as it was).
+        FileExistsError: ``replace`` is False and ``path`` exists (it is left as it was).
     """
     path = Path(path)
     temp_path = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+        handle, temp_path = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
         os.close(handle)
         write(Path(temp_path))
         os.chmod(temp_path, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
-        os.replace(temp_path, path)
+        if replace:
+            os.replace(temp_path, path)
+        else:
+            _move_without_replacing(Path(temp_path), path)
     except BaseException as e:
         if temp_path is not None:
             Path(temp_path).unlink(missing_ok=True)
-        if isinstance(e, WriteError) or not isinstance(e, (OSError, RuntimeError)):
+        if isinstance(e, (WriteError, FileExistsError)) or not isinstance(e, (OSError, RuntimeError)):
             raise
         cause, detail = describe_write_error(e, path.parent), f"{type(e).__name__}: {e}"
         error = WriteError(f"{path}: could not be written: {cause}" + (f" ({detail})" if cause != detail else ""))
         error.errno = getattr(e, "errno", None)
         raise error from None
     return path
+
+
+def _move_without_replacing(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target`` unless ``target`` exists (`FileExistsError`, ``source`` is left)."""
+    try:
+        os.link(source, target)  # atomic, and fails where target exists
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists already; not replaced", str(target)) from None
+    except OSError:  # no hard links here (some network or FAT file systems)
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "exists already; not replaced", str(target)) from None
+        os.replace(source, target)
+        return
+    source.unlink()
 
 
 def _umask() -> int:

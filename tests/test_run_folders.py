@@ -179,3 +179,78 @@ def test_lock_of_a_reused_pid_is_stale_and_another_hosts_lock_is_respected(tmp_p
     with pytest.raises(RunLockError, match=f"PID {int(dead.stdout)} on another-host"):
         lock.acquire()
     assert json.loads(lock.path.read_text())["host"] == "another-host"  # left for its holder
+
+
+def test_inference_refuses_a_folder_that_holds_anything_and_names_an_entry(tmp_path):
+    from monai_jattn.run_folders import INFERENCE_CLAIM, claim_inference_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x_mask.png").write_bytes(b"the user's own mask")
+    (out / ".notes").write_text("hidden, but the user's")
+    with pytest.raises(RunFolderError) as error:
+        claim_inference_folder(out, tmp_path / "images")
+    assert f"output_dir {out} is not empty: it holds 2 entries (e.g. '.notes')" in str(error.value)
+    assert "give a new or empty --output_dir" in str(error.value)
+    assert sorted(p.name for p in out.iterdir()) == [".notes", "x_mask.png"]  # no claim left behind
+    assert (out / "x_mask.png").read_bytes() == b"the user's own mask"
+
+    fresh = claim_inference_folder(tmp_path / "new" / "out")  # created, with parents
+    assert [p.name for p in fresh.iterdir()] == [INFERENCE_CLAIM]
+    with pytest.raises(RunFolderError, match="another inference run uses this folder"):
+        claim_inference_folder(fresh)  # the claim stays: the folder is used
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert claim_inference_folder(empty) == empty
+
+
+def test_only_one_of_two_runs_started_at_once_claims_a_folder(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from monai_jattn.run_folders import claim_inference_folder
+
+    def claim(_):
+        try:
+            claim_inference_folder(tmp_path / "out")
+            return "claimed"
+        except RunFolderError:
+            return "refused"
+
+    for attempt in range(5):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = sorted(pool.map(claim, range(4)))
+        assert results == ["claimed"] + ["refused"] * 3
+        for path in (tmp_path / "out").iterdir():
+            path.unlink()
+
+
+def test_a_file_arriving_between_the_check_and_the_claim_makes_the_run_refuse_and_remove_its_claim(
+    tmp_path, monkeypatch
+):
+    from monai_jattn import run_folders
+
+    out = tmp_path / "out"
+
+    def check_then_another_writes(folder):
+        (folder / "a_mask.png").write_bytes(b"another run's")
+
+    monkeypatch.setattr(run_folders, "_refuse_if_used", check_then_another_writes)
+    with pytest.raises(RunFolderError, match="it holds 1 entry \\(e.g. 'a_mask.png'\\)"):
+        run_folders.claim_inference_folder(out)
+    assert [p.name for p in out.iterdir()] == ["a_mask.png"]
+
+
+def test_what_experiment_tracking_writes_before_the_run_does_not_make_the_folder_used(tmp_path):
+    from monai_jattn.run_folders import claim_inference_folder
+
+    out = tmp_path / "out"
+    (out / "mlruns").mkdir(parents=True)
+    (out / "mlruns.db").write_bytes(b"sqlite")
+    (out / "config_20261205_221224.json").write_text("{}")  # MONAI's executed config, written when built
+    claim_inference_folder(out)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")  # a file of the user's: refused
+    with pytest.raises(RunFolderError, match="it holds 1 entry \\(e.g. 'config.json'\\)"):
+        claim_inference_folder(mine)

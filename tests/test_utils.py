@@ -55,3 +55,16 @@ def test_a_failed_write_names_the_file_and_the_cause(tmp_path, monkeypatch, erro
         write_atomic(path, fail)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_without_replace_an_existing_file_is_kept(tmp_path, monkeypatch, links):
+    if not links:  # a file system without hard links
+        monkeypatch.setattr(os, "link", lambda *args: (_ for _ in ()).throw(OSError(errno.EPERM, "no links")))
+    path = write_text_atomic(tmp_path / "a_mask.png", "the user's")
+    with pytest.raises(FileExistsError):
+        write_atomic(path, lambda temp: temp.write_text("new"), replace=False)
+    assert path.read_text() == "the user's"
+    assert [p.name for p in tmp_path.iterdir()] == ["a_mask.png"]  # no temporary left
+    written = write_atomic(tmp_path / "b_mask.png", lambda temp: temp.write_text("new"), replace=False)
+    assert written.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["a_mask.png", "b_mask.png"]

@@ -7,6 +7,7 @@ corrupt or mismatched file fails in seconds with a message naming it, not after 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -14,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, TiffImagePlugin
+import PIL
+from PIL import Image, ImageOps, TiffImagePlugin
 
 logger = logging.getLogger("monai_jattn.data")
 
@@ -26,9 +28,13 @@ __all__ = [
     "ReadableImages",
     "SUPPORTED_SUFFIXES",
     "check_datalist",
+    "binary_foreground",
     "check_suffix",
     "describe_unreadable",
+    "displayed",
+    "displayed_size",
     "high_bit_depth_to_8bit_scale",
+    "inspect_image_2d",
     "require_dir",
 ]
 
@@ -44,6 +50,77 @@ scaled to the 0..255 range of 8-bit images; 8-bit modes (``"L"``, ``"RGB"``, ``"
 
 class DatasetError(ValueError):
     """Bad, missing or inconsistent data. The message names every file concerned and its problem."""
+
+
+EXIF_ORIENTATION = 0x0112
+"""The EXIF (and TIFF) tag that says how a viewer turns or mirrors the stored pixels: 1 upright, 2-8 the other
+seven orientations (6 and 8, a quarter turn, are what phones write for portrait photographs)."""
+
+_QUARTER_TURNS = (5, 6, 7, 8)
+"""The orientations that swap width and height."""
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of ``image`` (1 where it has none, an unknown value, or EXIF that cannot be read: a
+    viewer then shows the stored pixels)."""
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 (a damaged EXIF block: the pixels are still readable, and shown as stored)
+        return 1
+    return orientation if orientation in range(1, 9) else 1
+
+
+def displayed(image: Image.Image) -> Image.Image:
+    """``image`` as a viewer shows it: its EXIF orientation applied (Pillow's `ImageOps.exif_transpose`), so that
+    a portrait phone photograph stored sideways is read upright, at its displayed width and height. An image
+    without the tag (or upright) is returned as it is.
+
+    Args:
+        image: an open PIL image (any mode).
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) for a TIFF, GIF or PNG of several frames or
+            pages (only the first would be read; a JPEG's extra MPO pictures are previews and are left out); or
+            when Pillow gives the turned image another
+            size than the file's width and height turned (Pillow 13 garbles uncompressed one-channel TIFFs with a
+            quarter-turn orientation): refused, not read wrong.
+    """
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and image.format in ("TIFF", "GIF", "PNG"):
+        raise DatasetError(
+            f"a {image.format} of {frames} frames or pages (an animation or a stack), of which only the first would "
+            "be read: save each image as a file of its own"
+        )
+    orientation = _orientation(image)
+    if orientation == 1:
+        return image
+    width, height = _stored_size(image)
+    turned = ImageOps.exif_transpose(image)
+    expected = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+    if turned.size != expected:
+        hint = " or compressed" if image.format == "TIFF" else ""
+        raise DatasetError(
+            f"the image reader (Pillow {PIL.__version__}) does not apply this {image.format} {image.mode} file's EXIF "
+            f"orientation {orientation} correctly ({turned.size[0]}x{turned.size[1]} pixels instead of "
+            f"{expected[0]}x{expected[1]}): save the image upright (orientation 1){hint}"
+        )
+    return turned
+
+
+def _stored_size(image: Image.Image) -> tuple[int, int]:
+    """The (width, height) of the pixels as stored in the file: a TIFF's ImageWidth and ImageLength tags (Pillow
+    reports some TIFFs turned already), else ``image.size``."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is not None and 256 in tags and 257 in tags:
+        return int(tags[256]), int(tags[257])
+    return image.size
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """The (width, height) of a JPEG as a viewer shows it (see `displayed`), without decoding its pixels (ask before
+    ``draft`` shrinks it). Other formats: take ``displayed(image).size`` (Pillow turns some TIFFs itself)."""
+    width, height = image.size
+    return (height, width) if _orientation(image) in _QUARTER_TURNS else (width, height)
 
 
 _TIFF_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "floating-point"}
@@ -134,6 +211,71 @@ def high_bit_depth_to_8bit_scale(image: Image.Image) -> np.ndarray | None:
     return pixels * np.float32(255.0 / HIGH_BIT_DEPTH_RANGES[image.mode])
 
 
+def _not_binary(values: Sequence, what: str = "grey values") -> DatasetError:
+    shown = ", ".join(f"{v:g}" for v in values[:6]) + (", ..." if len(values) > 6 else "")
+    return DatasetError(f"not binary: {len(values)} {what} ({shown}); expected 0 and one foreground value")
+
+
+def _zero_and_one_value(values: np.ndarray, what: str = "grey values") -> float:
+    """The foreground threshold of an image whose distinct ``values`` (sorted) are at most two, the lower one 0
+    when there are two: foreground is above 0. Raises `DatasetError` otherwise."""
+    if len(values) > 2 or (len(values) == 2 and values[0] != 0):
+        raise _not_binary([float(v) for v in values], what)
+    return 0.0
+
+
+def binary_foreground(image: Image.Image) -> np.ndarray:
+    """The foreground of a binary file (a label or a field-of-view mask) as an (H, W) bool array: the one
+    definition of a binary file that both the loader (`monai_jattn.transforms.LoadImage2Dd`) and the up-front
+    check (`check_datalist`) use, so that a file gets the same verdict from both.
+
+    - Palette images ("P", e.g. GIFs) go through their palette: at most two grey levels, split at their
+      midpoint (a binary palette's colours need not be black and white: DRIVE's second-observer GIFs use
+      (4, 2, 4) and (252, 254, 252), other tools write index 1 as grey level 1); one level is foreground where
+      it is above mid-grey.
+    - Images with an alpha channel whose colour is all one value hold their mask in the alpha channel.
+    - Every other image (grey, RGB, 16-bit, float): at most two values, 0 and one foreground value, in its
+      grey conversion (or its own values, for 16-bit and float images); foreground is above 0.
+
+    The image is taken as stored: apply `displayed` first for the viewer's orientation.
+
+    Args:
+        image: an open PIL image.
+
+    Raises:
+        DatasetError: (without the file name, which the caller adds) for an image with more than two values,
+            or two values of which none is 0 (e.g. 128 and 255) outside a palette.
+    """
+    if image.mode in ("P", "PA") and not _alpha_only(image):
+        grey = image.convert("L")
+        levels = np.flatnonzero(grey.histogram())
+        if len(levels) > 2:
+            raise _not_binary([float(v) for v in levels], "grey levels in its palette")
+        threshold = (int(levels[0]) + int(levels[-1])) / 2 if len(levels) == 2 else 127
+        return np.asarray(grey) > threshold
+    if _alpha_only(image):
+        alpha = image.getchannel("A")
+        _zero_and_one_value(np.flatnonzero(alpha.histogram()), "alpha values")
+        return np.asarray(alpha) > 0
+    if image.mode in ("F", "I") or image.mode.startswith("I;"):
+        pixels = np.asarray(image)
+        values = np.unique(pixels)
+        if not np.isfinite(values).all():
+            raise DatasetError("not binary: NaN or infinite values")
+        return pixels > _zero_and_one_value(values)
+    grey = image if image.mode == "L" else image.convert("L")
+    _zero_and_one_value(np.flatnonzero(grey.histogram()))
+    return np.asarray(grey) > 0
+
+
+def _alpha_only(image: Image.Image) -> bool:
+    """Whether ``image`` has an alpha channel and a colour of one value everywhere (its mask is in the alpha)."""
+    if image.mode not in ("LA", "RGBA", "PA"):
+        return False
+    extrema = image.convert("L").getextrema()
+    return extrema[0] == extrema[1]
+
+
 def require_dir(path: str | os.PathLike, what: str) -> Path:
     """Return ``path`` as a `Path`, or raise `DatasetError` when it is not an existing folder.
 
@@ -166,11 +308,12 @@ def nested_dirs(root: Path, names: Iterable[str], depth: int = 2) -> list[Path]:
 
 
 def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str | None]:
-    """Open ``path`` once: return its (width, height) and a problem description (None if fine).
+    """Open ``path`` once: return its (width, height) as a viewer shows it (EXIF orientation applied, see
+    `displayed`) and a problem description (None if fine).
 
     Every image is decoded completely, since only decoding detects truncation; JPEGs are decoded
     at reduced scale (`Image.draft`), which still reads the whole stream but costs a fraction of a
-    full decode. Binary images (labels, masks) are decoded at full size to check their values.
+    full decode. Binary images (labels, masks) are decoded at full size and must pass `binary_foreground`.
     """
     if not os.path.isfile(path):
         return None, "file not found"
@@ -178,20 +321,55 @@ def _inspect_file(path: str, binary: bool) -> tuple[tuple[int, int] | None, str 
         return None, _suffix_problem(path)
     try:
         with Image.open(path) as img:
-            size = img.size
-            if not binary:
-                img.draft(None, (max(1, size[0] // 8), max(1, size[1] // 8)))
+            if not binary and img.format in ("JPEG", "MPO"):
+                size = displayed_size(img)  # before `draft` shrinks it
+                img.draft(None, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
                 img.load()
                 high_bit_depth_to_8bit_scale(img)
                 return size, None
-            values = np.flatnonzero((img if img.mode == "L" else img.convert("L")).histogram())
+            shown = displayed(img)  # before `load`: Pillow turns some TIFFs as they load, then drops the tag
+            shown.load()  # decodes it completely, as the loader reads it
+            size = shown.size
+            if not binary:
+                high_bit_depth_to_8bit_scale(shown)
+                return size, None
+            try:
+                binary_foreground(shown)
+            except DatasetError as e:
+                return size, str(e)
     except DatasetError as e:
         return None, str(e)
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         return None, describe_unreadable(path, e)
-    if len(values) > 2 or (len(values) == 2 and values[0] != 0):
-        shown = ", ".join(str(v) for v in values[:6]) + (", ..." if len(values) > 6 else "")
-        return size, f"not binary: {len(values)} grey values ({shown}); expected 0 and one foreground value"
+    return size, None
+
+
+def inspect_image_2d(
+    path: str, binary: bool, zoom: float | Sequence[float] = 1.0
+) -> tuple[tuple[int, int] | None, str | None]:
+    """`check_datalist`'s reading of one 2D file, for `ReadableImages`, where the images are then zoomed (the DRIVE
+    bundle's ``image_zoom``): an image that the zoom would shrink to less than one pixel along a side (MONAI's
+    ``Zoom`` gives ``floor(side * zoom)`` pixels) is a problem of that file, named at the end with the unreadable
+    ones, instead of a failure that stops every image after it.
+
+    Args:
+        path: the file.
+        binary: whether it is a label or mask (not zoomed: only read).
+        zoom: the zoom of the images, one factor or one per axis in MONAI's (width, height) order.
+
+    Returns:
+        ``(size, problem)`` as `check_datalist`'s reading gives them.
+    """
+    size, problem = _inspect_file(path, binary)
+    if problem or binary or size is None:
+        return size, problem
+    factors = [float(z) for z in (zoom if isinstance(zoom, Sequence) else (zoom, zoom))]
+    zoomed = [math.floor(side * factor) for side, factor in zip(size, factors)]
+    if min(zoomed) < 1:
+        return size, (
+            f"{size[0]}x{size[1]} pixels (WxH) become {zoomed[0]}x{zoomed[1]} at image_zoom {zoom}: too small to "
+            "segment; leave the file out or use a larger image_zoom"
+        )
     return size, None
 
 
@@ -243,7 +421,13 @@ def _datalist_problems(
     duplicates = sorted(i for i, count in ids.items() if count > 1)
     list_problems = []
     if duplicates:
-        list_problems.append(f"ids used by more than one entry (outputs would overwrite each other): {duplicates}")
+        files = {
+            i: [str(e.get(image_key)) for e in datalist if isinstance(e, dict) and e.get("id") == i] for i in duplicates
+        }
+        list_problems.append(
+            f"ids used by more than one entry (outputs would overwrite each other): {duplicates}: "
+            + "; ".join(f"{i!r}: {' and '.join(paths)}" for i, paths in files.items())
+        )
     return entry_problems, list_problems
 
 

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, nested_dirs, require_dir
+from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, displayed, nested_dirs, require_dir
 from monai_jattn.datasets.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.settings import SettingError, check_count, check_image_size
@@ -66,8 +66,9 @@ of the larger side of the FOV's bounding box (`fov_diameter`); measured 535-541 
 
 FOV_THRESHOLD = 20
 """A pixel is inside the FOV when its red channel, median-filtered, exceeds this (0-255)."""
-FOV_VERSION = 1
-"""Version of the FOV algorithm, part of the cached file names: a new version recomputes every cache entry."""
+FOV_VERSION = 2
+"""Version of the FOV algorithm, part of the cached file names: a new version recomputes every cache entry (2: the
+FOV of a photograph with an EXIF orientation is computed on the image as displayed, as the loader reads it)."""
 FOV_CACHE_ENV = "MONAI_JATTN_CACHE"
 """Environment variable naming the package's cache folder (the FOV masks go to ``<it>/chasedb1_fov/<hash>/``)."""
 
@@ -247,7 +248,7 @@ def _cached_fov(image: Path, cache_dir: Path) -> Path:
         return path
     try:
         with Image.open(image) as opened:
-            rgb = np.asarray(opened.convert("RGB"))
+            rgb = np.asarray(displayed(opened).convert("RGB"))  # as the loader reads it: EXIF orientation applied
     except Exception as e:  # PIL raises several types for unreadable, corrupt or truncated files
         raise DatasetError(f"{image}: cannot read the image to compute its FOV ({type(e).__name__}: {e})") from e
     save_image_atomic(Image.fromarray(chasedb1_fov(rgb).astype(np.uint8) * 255, "L"), path)

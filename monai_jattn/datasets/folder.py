@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,33 @@ def _ask_datasets(hook: str, path: Path) -> Any:
     return None
 
 
+def _files_under(root: Path) -> list[Path]:
+    """Every file under ``root``, recursively, through linked folders too (a link to a folder already walked, such
+    as a link to a parent, is logged and not walked again), and every broken link (the run then names it as
+    unreadable instead of passing over it)."""
+    files, walked = [], set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in walked:
+            logger.info("skipping %s: a link to a folder already listed (%s)", folder, real)
+            subfolders[:] = []
+            continue
+        walked.add(real)
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file() or (path.is_symlink() and not path.exists()):
+                files.append(path)
+        for name in list(subfolders):
+            path = Path(folder) / name
+            if path.is_symlink() and not path.exists():
+                files.append(path)
+    return files
+
+
 def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
-    ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
+    Linked folders are followed (each real folder is listed once). ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
     ``.png`` images, or a dataset folder in the official layout of a registered dataset. Every image
     file is listed, whatever its name, except the files that a registered dataset's official layout
     marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels
@@ -47,16 +69,19 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
 
     Returns:
         Dicts sorted by path, with ``"image"``, ``"mask"`` where there is one, and ``"id"``: the
-        file stem, made unique by appending ``_1``, ``_2``, ... (in path order) to the second and
-        later files of the same stem.
+        file's path relative to ``root`` without its suffix, ``/``-separated (``sub/eye`` for
+        ``root/sub/eye.png``), so that the outputs named after it (``<id>_mask.png``) keep the
+        sub-folder and say which input they belong to.
 
     Raises:
-        DatasetError: ``root`` is not a folder, or holds no image.
+        DatasetError: ``root`` is not a folder, or holds no image; or two images would give the same
+            outputs (the same stem in one folder, e.g. ``a.png`` and ``a.tif``, also when the names
+            differ only in case), naming both files.
     """
     root = require_dir(root, "images")
     masks, images = {}, []
     # a broken link is listed like a file: the run then names it as unreadable instead of passing over it
-    for path in sorted(p for p in root.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
+    for path in sorted(_files_under(root)):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             logger.info("skipping %s: hidden file", path)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -72,15 +97,11 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
                 logger.info("skipping %s: %s%s", path, role[0], f" of a missing image {role[1]}" if role[1] else "")
     if not images:
         raise DatasetError(f"{root}: no images found (looked for {', '.join(SUPPORTED_SUFFIXES)} files)")
-    seen: Counter = Counter()
-    used = {path.stem for path in images}  # first files of each stem keep it as their id
+    ids = {path: path.relative_to(root).with_suffix("").as_posix() for path in images}
+    _refuse_same_outputs(ids)
     datalist = []
     for path in images:
-        seen[path.stem] += 1
-        image_id, suffix = path.stem, seen[path.stem] - 1
-        while suffix and image_id in used:
-            image_id, suffix = f"{path.stem}_{suffix}", suffix + 1
-        used.add(image_id)
+        image_id = ids[path]
         entry = {"image": str(path), "id": image_id}
         mask = masks.get(path)
         if mask is None and (mask := _ask_datasets("computed_mask", path)) is not None:
@@ -89,3 +110,22 @@ def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
             entry["mask"] = str(mask)
         datalist.append(entry)
     return datalist
+
+
+def _refuse_same_outputs(ids: dict[Path, str]) -> None:
+    """Raise `DatasetError` naming every group of images whose ids (and so output names) are the same, also when
+    they differ only in case (one file on Windows' and macOS' file systems)."""
+    groups: dict[str, list[Path]] = {}
+    for path, image_id in ids.items():
+        groups.setdefault(image_id.casefold(), []).append(path)
+    clashes = [paths for paths in groups.values() if len(paths) > 1]
+    if clashes:
+        lines = [
+            f"{' and '.join(str(p) for p in paths)}: both would be written as {ids[paths[0]]}_mask.png (and _prob, "
+            "_overlay)"
+            for paths in clashes
+        ]
+        raise DatasetError(
+            f"{len(clashes)} name clash(es) among the images: rename one of each, or segment them in separate "
+            "runs:\n  " + "\n  ".join(lines)
+        )

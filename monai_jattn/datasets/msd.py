@@ -66,6 +66,10 @@ MSD_SAMPLE_CLASSES = ("background", "organ", "lesion")
 _SPLIT_FOLDERS = {"training": ("imagesTr", "labelsTr"), "test": ("imagesTs", None)}
 
 
+READ_CHUNK_BYTES = 1 << 24
+"""How much of a decompressed ``.nii.gz`` `inspect_nifti` holds in memory at once (16 MiB); the whole file is read."""
+
+
 def nifti_id(path: str | os.PathLike) -> str:
     """The file name of ``path`` without ``.nii.gz`` (or ``.nii``), e.g. ``"spleen_2"``."""
     name = Path(path).name
@@ -339,7 +343,7 @@ def inspect_nifti(path: str | os.PathLike, binary: bool = False) -> tuple[tuple[
         if str(path).endswith(".gz"):
             found = 0
             with gzip.open(path, "rb") as stream:
-                while chunk := stream.read(1 << 24):
+                while chunk := stream.read(READ_CHUNK_BYTES):
                     found += len(chunk)
         else:
             found = os.path.getsize(path)

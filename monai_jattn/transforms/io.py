@@ -13,14 +13,23 @@ from monai.transforms import LoadImage, MapTransform
 from monai.utils import ensure_tuple
 from PIL import Image
 
-from monai_jattn.data.checks import DatasetError, check_suffix, describe_unreadable, high_bit_depth_to_8bit_scale
+from monai_jattn.data.checks import (
+    DatasetError,
+    binary_foreground,
+    check_suffix,
+    describe_unreadable,
+    displayed,
+    high_bit_depth_to_8bit_scale,
+)
 
 __all__ = ["LoadImage2Dd"]
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """PIL converter: any 8-bit mode (grey, palette, RGBA, ...) to 3-channel RGB; 16-bit and float grey
-    images to one float channel on the 0..255 scale (`LoadImage2Dd.load` repeats it to three)."""
+    """PIL converter: the image as displayed (EXIF orientation applied), any 8-bit mode (grey, palette, RGBA, ...)
+    to 3-channel RGB; 16-bit and float grey images to one float channel on the 0..255 scale
+    (`LoadImage2Dd.load` repeats it to three)."""
+    image = displayed(image)
     scaled = high_bit_depth_to_8bit_scale(image)
     if scaled is not None:
         return Image.fromarray(scaled, mode="F")
@@ -28,43 +37,27 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
-    """PIL converter for binary files (labels, masks): any mode to an 8-bit 0/255 grey image.
-
-    - Palette images go through their palette and are split between the two grey levels they use
-      (their midpoint): a binary palette GIF's colours need not be black and white (DRIVE's
-      second-observer GIFs have (4, 2, 4) and (252, 254, 252); other tools write index 1 as grey
-      level 1), so neither ``> 0`` nor a fixed mid-grey threshold reads every such file right. A
-      palette image of one grey level is foreground where that level is above mid-grey.
-    - Float and 16/32-bit integer images are foreground where they are above 0 (0/0.5 or 0/1 floats).
-    - Images with an alpha channel whose colour is all one value keep their mask in the alpha channel:
-      foreground where alpha is above 0.
-    - Everything else: grey above 0.
-    """
-    if image.mode == "P":
-        grey = np.asarray(image.convert("L"))
-        levels = np.unique(grey)
-        threshold = (int(levels[0]) + int(levels[-1])) / 2 if len(levels) == 2 else 127
-        return Image.fromarray(np.where(grey > threshold, 255, 0).astype(np.uint8), "L")
-    if image.mode in ("LA", "RGBA", "PA"):
-        colour = np.asarray(image.convert("L"))
-        if colour.min() == colour.max():
-            return Image.fromarray(np.where(np.asarray(image.getchannel("A")) > 0, 255, 0).astype(np.uint8), "L")
-    if image.mode in ("F", "I") or image.mode.startswith("I;"):
-        return Image.fromarray(np.where(np.asarray(image) > 0, 255, 0).astype(np.uint8), "L")
-    grey = image if image.mode == "L" else image.convert("L")
-    return Image.fromarray(np.where(np.asarray(grey) > 0, 255, 0).astype(np.uint8), "L")
+    """PIL converter for binary files (labels, masks): the image as displayed (EXIF orientation applied), as an
+    8-bit 0/255 grey image of its `monai_jattn.data.checks.binary_foreground` (which refuses a file that is not
+    binary, as `monai_jattn.data.check_datalist` does)."""
+    foreground = binary_foreground(displayed(image))
+    return Image.fromarray(np.where(foreground, 255, 0).astype(np.uint8), "L")
 
 
 class LoadImage2Dd(MapTransform):
     """Load 2D image files with MONAI's `LoadImage` and `PILReader`, channel first, with metadata.
 
+    Every file is read as a viewer shows it: its EXIF orientation (phone photographs stored sideways) is
+    applied first, so arrays, shapes and metadata are those of the displayed image.
     Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode and bit
     depth: 16-bit images are scaled by 255/65535 and 32-bit float images, which must hold values in
     [0, 1], by 255 (see `monai_jattn.data.checks.HIGH_BIT_DEPTH_RANGES`); other images are refused;
-    ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors, binarised as
-    ``> 0``; GIFs that open in palette mode "P" go through their palette and are split between the
-    two grey levels they use, so that near-black/near-white and 0/1 palettes are both read right;
-    float labels are foreground above 0, and a mask held only in the alpha channel is read from it.
+    ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors as
+    `monai_jattn.data.checks.binary_foreground` defines them (the definition `check_datalist` checks):
+    0 and one foreground value; GIFs that open in palette mode "P" go through their palette and are split
+    between the two grey levels they use, so that near-black/near-white and 0/1 palettes are both read right;
+    float labels are foreground above 0, and a mask held only in the alpha channel is read from it; a file
+    with more values, or two values without 0 (e.g. 128 and 255), is refused naming it.
     The metadata (``filename_or_obj``, ``spatial_shape``, ...) is MONAI's, so `Invertd` and
     `SaveImaged` work downstream. Arrays follow MONAI's `PILReader` convention: spatial axes are
     (width, height), i.e. an image of W x H pixels loads as (C, W, H).
@@ -76,7 +69,7 @@ class LoadImage2Dd(MapTransform):
 
     Raises:
         DatasetError: naming the file, when it does not exist, has an unsupported type or bit
-            depth, or is corrupt or truncated.
+            depth, is corrupt or truncated, or is a binary key's file that is not binary.
 
     Examples::
 

@@ -4,8 +4,10 @@ overlay PNGs."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Hashable, Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,7 +21,7 @@ from monai.visualize import blend_images
 
 from monai_jattn.data.sources import batch_files
 from monai_jattn.transforms.io import LoadImage2Dd
-from monai_jattn.utils import write_atomic
+from monai_jattn.utils import WriteError, write_atomic
 
 __all__ = ["ForegroundProbabilityd", "MaskedPixelsd", "SaveSegmentationPNGd"]
 
@@ -161,9 +163,11 @@ class SaveSegmentationPNGd(Transform):
       ``data[image_key].meta["filename_or_obj"]``) with the predicted mask blended in
       (``overlay="fill"``) or its outline (``overlay="contour"``).
 
+    The id may hold sub-folders (``sub/eye`` -> ``output_dir/sub/eye_mask.png``, ...), as
+    `monai_jattn.datasets.image_folder_datalist` gives them, but never lead out of ``output_dir``.
     If ``fov_key`` is given and the data has that mask, probability and mask are set to 0 outside it
-    (data without the key is written as it is). Every file is written atomically. The data is
-    returned unchanged.
+    (data without the key is written as it is). Every file is written atomically, and never over an existing
+    file (`monai_jattn.utils.WriteError` naming both). The data is returned unchanged.
 
     Args:
         output_dir: folder for the PNGs (created if needed).
@@ -222,12 +226,22 @@ class SaveSegmentationPNGd(Transform):
                 f"image ({tuple(original.shape[1:])}); invert spatial transforms before saving."
             )
         outline = LabelToContour()(pred) if self.overlay == "contour" else pred
-        image_id = str(data[self.id_key])
+        stem = self._output_stem(str(data[self.id_key]), source)
         for suffix, array in (("prob", prob), ("mask", pred)):
-            _write_png(_to_uint8(array), os.path.join(self.output_dir, f"{image_id}_{suffix}.png"))
+            _write_png(_to_uint8(array), f"{stem}_{suffix}.png", source)
         del prob, pred
-        _write_png(self._overlay(original, outline), os.path.join(self.output_dir, f"{image_id}_overlay.png"))
+        _write_png(self._overlay(original, outline), f"{stem}_overlay.png", source)
         return data
+
+    def _output_stem(self, image_id: str, source: str) -> str:
+        """``output_dir/<id>``, refusing an id that would lead out of ``output_dir`` (absolute, or with ``..``)."""
+        parts = image_id.replace("\\", "/").split("/")
+        if not image_id or os.path.isabs(image_id) or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(
+                f"{source}: its id {image_id!r} is not a file name or a relative path inside output_dir; the "
+                "prediction PNGs are written to output_dir/<id>_mask.png, ..."
+            )
+        return os.path.join(self.output_dir, *parts)
 
     def _overlay(self, original: torch.Tensor, outline: torch.Tensor) -> np.ndarray:
         """MONAI's ``blend_images`` of ``original`` (0-255) and ``outline``, strip by strip along the first
@@ -295,9 +309,30 @@ def _source(data: Mapping) -> str:
     return next(iter(batch_files(data)), "<unknown file>")
 
 
-def _write_png(pixels: np.ndarray, path: str) -> None:
-    """Write a channel-first uint8 array (MONAI's PIL orientation) as an 8-bit PNG, atomically: 1 channel
-    gives a grey PNG, 3 an RGB one, at any size (``PILWriter.set_data_array`` would squeeze a 1-pixel side)."""
+def _write_png(pixels: np.ndarray, path: str, source: str) -> None:
+    """Write a channel-first uint8 array (MONAI's PIL orientation) as an 8-bit PNG, atomically and never over an
+    existing file: 1 channel gives a grey PNG, 3 an RGB one, at any size (``PILWriter.set_data_array`` would
+    squeeze a 1-pixel side). ``source``, the image the prediction belongs to, is named if ``path`` exists with
+    other content; a file of the same bytes is left as it is (in a multi-GPU evaluation of fewer images than
+    processes, MONAI's ``DistributedSampler`` gives two processes the same image)."""
     pixels = pixels[0] if pixels.shape[0] == 1 else np.moveaxis(pixels, 0, -1)
     png = PILWriter.create_backend_obj(pixels, dtype=np.uint8, scale=None, reverse_indexing=True)
-    write_atomic(path, lambda tmp: png.save(tmp, format="PNG"))
+    encoded = io.BytesIO()
+    png.save(encoded, format="PNG")
+    try:
+        write_atomic(path, lambda tmp: tmp.write_bytes(encoded.getvalue()), replace=False)
+    except FileExistsError:
+        if _same_bytes(path, encoded.getvalue()):
+            return
+        raise WriteError(
+            f"{path}: exists already and is not replaced (the prediction of {source}); predictions are written "
+            "only where no file is: write into a new or empty output folder"
+        ) from None
+
+
+def _same_bytes(path: str, content: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``content``."""
+    try:
+        return os.path.getsize(path) == len(content) and Path(path).read_bytes() == content
+    except OSError:
+        return False

@@ -33,6 +33,7 @@ from bundle_helpers import (
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
+from monai_jattn.data import DatasetError
 from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 from monai_jattn.handlers import CheckpointError
 from monai_jattn.run_folders import RunFolderError
@@ -182,15 +183,16 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
     out = tmp_path / "out"
     run_cli(
         ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(images.parent, trained, dataset_dir=str(images), output_dir=str(out)))
+        + cli_args(settings(images.parent, trained, dataset_dir=str(images), output_dir=str(out / "mine")))
     )
-    run_cli(  # a DRIVE layout works too: the FOV masks are found and used
+    run_cli(  # a DRIVE layout works too: the FOV masks are found and used; the outputs keep the sub-folder
         ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out)))
+        + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out / "drive")))
     )
-    expected = {"my_photo": (40, 50)} | {e["id"]: SIZE for e in test}
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")
+    expected = {"mine/my_photo": (40, 50)} | {f"drive/images/{e['id']}": SIZE for e in test}
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        [f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")]
+        + ["mine/.inference_run", "drive/.inference_run"]
     )
     for image_id, size in expected.items():
         prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
@@ -199,7 +201,7 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
         assert np.array_equal(mask > 0, prob >= 128)  # the mask is the probability map at 0.5
         assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
     fov = read_binary(test[0]["mask"])
-    assert not read_png(out / f"{test[0]['id']}_prob.png")[~fov].any()
+    assert not read_png(out / "drive" / "images" / f"{test[0]['id']}_prob.png")[~fov].any()
 
 
 def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreadable(dataset, trained, tmp_path):
@@ -221,7 +223,7 @@ def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreada
         expect_failure=True,
     )
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{Path(n).stem}_{s}.png" for n in (*names, *tiny) for s in ("prob", "mask", "overlay")
+        [f"{Path(n).stem}_{s}.png" for n in (*names, *tiny) for s in ("prob", "mask", "overlay")] + [".inference_run"]
     )
     for name, size in tiny.items():
         assert read_png(out / f"{Path(name).stem}_mask.png").shape == size
@@ -266,8 +268,9 @@ def test_image_zoom_inference_writes_the_original_size(dataset, trained, tmp_pat
     overrides = settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out), image_zoom=0.5)
     run_workflow([INFERENCE], **overrides)
     for entry in test:
-        prob, mask = read_png(out / f"{entry['id']}_prob.png"), read_png(out / f"{entry['id']}_mask.png")
-        assert prob.shape == mask.shape == SIZE and read_png(out / f"{entry['id']}_overlay.png").shape == (*SIZE, 3)
+        stem = out / "images" / entry["id"]
+        prob, mask = read_png(f"{stem}_prob.png"), read_png(f"{stem}_mask.png")
+        assert prob.shape == mask.shape == SIZE and read_png(f"{stem}_overlay.png").shape == (*SIZE, 3)
         assert np.array_equal(mask > 0, prob >= 128)
         assert not prob[~read_binary(entry["mask"])].any()
 
@@ -428,3 +431,107 @@ def test_inference_refuses_to_write_among_its_input_images(dataset, tmp_path, in
     assert "choose an --output_dir outside the dataset_dir" in str(info.value.__cause__)
     assert sorted(p.name for p in images.iterdir()) == before
     assert (images / "01_test_mask.png").read_bytes() == b"the user's own mask"
+
+
+def _with_orientation(upright: np.ndarray, path: Path, orientation: int, **save) -> None:
+    """Save ``upright`` (H, W, 3) as a camera does: the pixels stored turned, with the EXIF orientation that makes
+    a viewer show them upright (6: the viewer turns a quarter clockwise, 8: anticlockwise)."""
+    stored = np.rot90(upright, 1 if orientation == 6 else -1)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(np.ascontiguousarray(stored)).save(path, exif=exif, **save)
+
+
+def test_phone_photos_are_segmented_as_displayed(dataset, trained, tmp_path):
+    """EXIF orientation 6 and 8: mask, probability map and overlay come out upright, at the displayed size, equal
+    to those of the same photo stored upright."""
+    images = tmp_path / "photos"
+    images.mkdir()
+    with Image.open(drive_datalist(dataset, "test")[0]["image"]) as image:
+        upright = np.asarray(image.convert("RGB"))  # SIZE, not square
+    Image.fromarray(upright).save(images / "upright.png")
+    _with_orientation(upright, images / "turned6.png", 6)
+    _with_orientation(upright, images / "turned8.png", 8)
+    _with_orientation(upright, images / "phone6.jpg", 6, quality=95)
+    out = tmp_path / "out"
+    run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(out)))
+    reference = {s: read_png(out / f"upright_{s}.png") for s in ("prob", "mask", "overlay")}
+    assert reference["prob"].shape == SIZE and 0 < reference["prob"].std()  # the map has structure to compare
+    for name in ("turned6", "turned8"):
+        for suffix, expected in reference.items():
+            np.testing.assert_array_equal(read_png(out / f"{name}_{suffix}.png"), expected, err_msg=f"{name} {suffix}")
+    phone = read_png(out / "phone6_prob.png").astype(float)
+    assert phone.shape == SIZE  # a turned photograph would be (W, H)
+    error = np.abs(phone - reference["prob"]).mean()
+    assert error < np.abs(phone - reference["prob"][::-1, ::-1]).mean() / 2  # aligned, not turned by 180 degrees
+
+
+def test_inference_never_writes_into_a_used_output_folder(dataset, trained, tmp_path):
+    images = dataset / "test"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x_mask.png").write_bytes(b"the user's own mask")
+    with pytest.raises(RuntimeError) as info:
+        run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(out)))
+    assert isinstance(info.value.__cause__, RunFolderError)
+    assert f"output_dir {out} is not empty: it holds 1 entry (e.g. 'x_mask.png')" in str(info.value.__cause__)
+    assert [p.name for p in out.iterdir()] == ["x_mask.png"]
+    assert (out / "x_mask.png").read_bytes() == b"the user's own mask"
+
+    used = tmp_path / "used"
+    run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(used)))
+    before = {p: p.read_bytes() for p in used.rglob("*") if p.is_file()}
+    with pytest.raises(RuntimeError) as info:  # the same command again: refused, the first results stay
+        run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images), output_dir=str(used)))
+    assert isinstance(info.value.__cause__, RunFolderError)
+    assert {p: p.read_bytes() for p in used.rglob("*") if p.is_file()} == before
+
+
+def test_two_inference_runs_started_at_once_never_mix(dataset, trained, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+    images = {"a": tmp_path / "a", "b": tmp_path / "b"}
+    test = drive_datalist(dataset, "test")
+    for name, folder in images.items():
+        folder.mkdir()
+        for entry in test:  # the same names in both folders: mixed outputs would go unnoticed by name
+            with Image.open(entry["image"]) as image:
+                flipped = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if name == "b" else image
+                flipped.save(folder / f"{entry['id']}.png")
+
+    def infer(name):
+        try:
+            run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images[name]), output_dir=str(out)))
+            return name
+        except RuntimeError as error:
+            assert isinstance(error.__cause__, RunFolderError), error
+            return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        finished = [name for name in pool.map(infer, images) if name]
+    assert len(finished) == 1  # one run claimed the folder, the other was refused before writing
+    (winner,) = finished
+    alone = tmp_path / "alone"
+    run_workflow([INFERENCE], **settings(dataset, trained, dataset_dir=str(images[winner]), output_dir=str(alone)))
+    names = sorted(p.name for p in alone.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == names
+    for name in names[1:]:  # the PNGs, after .inference_run (which holds its run's start time)
+        assert (out / name).read_bytes() == (alone / name).read_bytes(), name
+
+
+def test_a_photo_too_small_for_image_zoom_is_named_and_the_others_written(dataset, trained, tmp_path):
+    images = tmp_path / "photos"
+    shutil.copytree(dataset / "test" / "images", images)
+    Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(images / "dot.png")
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError) as info:
+        zoomed = settings(dataset, trained, dataset_dir=str(images), output_dir=str(out), image_zoom=0.5)
+        run_workflow([INFERENCE], **zoomed)
+    message = str(info.value.__cause__)
+    assert isinstance(info.value.__cause__, DatasetError)
+    assert f"{images / 'dot.png'}: 1x1 pixels (WxH) become 0x0 at image_zoom 0.5: too small to segment" in message
+    written = {p.name for p in out.iterdir()}
+    for entry in drive_datalist(dataset, "test"):
+        assert {f"{entry['id']}_{s}.png" for s in ("prob", "mask", "overlay")} <= written
+    assert not any(name.startswith("dot") for name in written)

@@ -166,15 +166,27 @@ def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path
     with Image.open(test[0]["image"]) as image:
         image.resize((70, 52)).save(images / "my_lesion.png")
     out = tmp_path / "out"
+    with Image.open(test[1]["image"]) as image:  # a dermoscopy camera's JPEG, stored turned, shown upright
+        upright = np.asarray(image.convert("RGB"))
+    exif = Image.Exif()
+    exif[0x0112] = 8  # the viewer turns the stored pixels a quarter anticlockwise
+    Image.fromarray(np.ascontiguousarray(np.rot90(upright, -1))).save(images / "turned.png", exif=exif)
     for folder in (images, dataset / "ISIC-2017_Test_v2_Data"):  # superpixel files there are skipped
         run_cli(
             ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-            + cli_args(settings(dataset, trained, dataset_dir=str(folder), output_dir=str(out)))
+            + cli_args(settings(dataset, trained, dataset_dir=str(folder), output_dir=str(out / folder.name)))
         )
-    expected = {"my_lesion": (52, 70)} | {e["id"]: SIZE for e in test}
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")
+    expected = {"images/my_lesion": (52, 70), "images/turned": SIZE}
+    expected |= {f"ISIC-2017_Test_v2_Data/{e['id']}": SIZE for e in test}
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
+        [f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")]
+        + ["images", "ISIC-2017_Test_v2_Data", "images/.inference_run", "ISIC-2017_Test_v2_Data/.inference_run"]
     )
+    for suffix in ("prob", "mask", "overlay"):  # the turned photo's outputs are those of the photo stored upright
+        np.testing.assert_array_equal(
+            read_png(out / "images" / f"turned_{suffix}.png"),
+            read_png(out / "ISIC-2017_Test_v2_Data" / f"{test[1]['id']}_{suffix}.png"),
+        )
     for image_id, size in expected.items():
         prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
         assert prob.shape == mask.shape == size and set(np.unique(mask)) <= {0, 255}
@@ -197,7 +209,7 @@ def test_inference_segments_16_bit_and_oddly_named_images_and_names_the_unreadab
     assert f"{images / 'empty.jpg'}: cannot read the image" in str(info.value.__cause__)
     stems = ("lesion_segmentation", "ISIC_0000001_superpixels")
     expected = [f"{i}_{s}.png" for i in stems for s in ("prob", "mask", "overlay")]
-    assert sorted(p.name for p in out.iterdir()) == sorted(expected)  # every readable image was written
+    assert sorted(p.name for p in out.iterdir()) == sorted([*expected, ".inference_run"])  # every readable image
 
 
 def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):

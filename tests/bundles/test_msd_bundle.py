@@ -11,6 +11,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from bundle_helpers import (
     TINY_NETWORK,
     check_properties_and_metadata,
@@ -101,7 +102,8 @@ def test_inference_writes_masks_with_the_input_geometry(dataset, trained, tmp_pa
     overrides = settings(dataset, trained, output_dir=str(output))
     run_cli(["monai.bundle", "run", "--config_file", str(INFERENCE)] + cli_args(overrides))
     test = msd_datalist(dataset, "test")
-    assert sorted(p.name for p in output.iterdir()) == sorted(f"{e['id']}_seg.nii.gz" for e in test)
+    masks = [f"{e['id']}_seg.nii.gz" for e in test]
+    assert sorted(p.name for p in output.iterdir()) == sorted([*masks, ".inference_run"])
     for entry in test:
         image, mask = nib.load(entry["image"]), nib.load(output / f"{entry['id']}_seg.nii.gz")
         assert mask.shape == image.shape
@@ -122,7 +124,43 @@ def test_inference_names_a_truncated_image_and_segments_the_others(dataset, trai
     message = str(dataset_error(error.value))
     assert "1 problem(s) in the datalist: these files were skipped, the other 1 processed" in message
     assert f"{cut['image']}: not a readable NIfTI image (EOFError" in message
-    assert sorted(p.name for p in output.iterdir()) == [f"{whole['id']}_seg.nii.gz"]
+    assert sorted(p.name for p in output.iterdir()) == [".inference_run", f"{whole['id']}_seg.nii.gz"]
+
+
+def test_inference_into_a_used_folder_is_refused_and_the_earlier_masks_stay(dataset, trained, tmp_path):
+    output = tmp_path / "masks"
+    run_workflow([INFERENCE], **settings(dataset, trained, output_dir=str(output)))
+    before = {p.name: p.read_bytes() for p in output.iterdir()}
+    assert len(before) == 3  # two masks and the claim
+    with pytest.raises(RuntimeError) as error:
+        run_workflow([INFERENCE], **settings(dataset, trained, output_dir=str(output)))
+    assert isinstance(error.value.__cause__, RunFolderError)
+    assert "another inference run uses this folder" not in str(error.value.__cause__)  # masks are there
+    assert f"output_dir {output} is not empty: it holds 3 entries" in str(error.value.__cause__)
+    assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+
+
+def test_a_mask_is_never_written_over_an_existing_file(tmp_path):
+    from monai.data import MetaTensor
+    from monai.transforms import SaveImage
+
+    from monai_jattn.data.writers import NewFileNibabelWriter
+
+    save = SaveImage(
+        tmp_path, output_postfix="seg", separate_folder=False, print_log=False, writer=NewFileNibabelWriter
+    )
+    volume = MetaTensor(torch.zeros(1, 4, 5, 6))
+    volume[0, 1:3] = 1
+    volume.meta["filename_or_obj"] = "case_1.nii.gz"
+    save(volume)
+    written = nib.load(tmp_path / "case_1_seg.nii.gz")
+    assert written.shape == (4, 5, 6) and np.asarray(written.dataobj).sum() == 2 * 5 * 6
+    (tmp_path / "case_2_seg.nii.gz").write_bytes(b"the user's own file")
+    volume.meta["filename_or_obj"] = "case_2.nii.gz"
+    with pytest.raises(RuntimeError, match="case_2_seg.nii.gz: exists already and is not replaced"):
+        save(volume)  # MONAI's SaveImage reports our WriteError inside its own "cannot find a suitable writer"
+    assert (tmp_path / "case_2_seg.nii.gz").read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case_1_seg.nii.gz", "case_2_seg.nii.gz"]  # no temporary
 
 
 def test_2d_data_with_four_classes_trains_and_infers(tmp_path):

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from bundle_helpers import REPO, read_binary, read_png, run_cli
 from monai.bundle import ConfigParser
+from PIL import Image
 
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.isic2017 import write_isic2017_sample
@@ -57,7 +58,7 @@ def test_weights_are_listed_with_their_hash_and_fit_the_default_network_strictly
 def test_drive_weights_segment_vessels_of_a_generated_fundus_image(tmp_path):
     data = write_drive_sample(tmp_path / "DRIVE", num_train=1, num_test=1, seed=3)
     infer("drive_jattn_segmentation", data / "test", tmp_path / "out")
-    mask = read_png(tmp_path / "out" / "01_test_mask.png") > 0
+    mask = read_png(tmp_path / "out" / "images" / "01_test_mask.png") > 0  # the input's sub-folder is kept
     truth = read_binary(data / "test" / "1st_manual" / "01_manual1.gif")
     fov = read_binary(data / "test" / "mask" / "01_test_mask.gif")
     assert not mask[~fov].any()
@@ -67,14 +68,24 @@ def test_drive_weights_segment_vessels_of_a_generated_fundus_image(tmp_path):
 def test_isic2017_weights_segment_generated_lesions(tmp_path):
     data = write_isic2017_sample(tmp_path / "ISIC", num_train=0, num_val=0, num_test=3, seed=3)
     images = data / "ISIC-2017_Test_v2_Data"
+    for photo in sorted(images.glob("ISIC_???????.jpg")):  # each also as a camera stores a portrait photo
+        with Image.open(photo) as image:
+            upright = np.asarray(image.convert("RGB"))
+        exif = Image.Exif()
+        exif[0x0112] = 6  # a viewer turns the stored pixels a quarter clockwise: upright again
+        turned = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)))
+        turned.save(images / f"{photo.stem}_phone.jpg", exif=exif, quality=95)
     infer("isic2017_jattn_segmentation", images, tmp_path / "out")
-    scores = []
+    scores, phone_scores = [], []
     for truth_file in sorted((data / "ISIC-2017_Test_v2_Part1_GroundTruth").glob("*_segmentation.png")):
         name = truth_file.name.replace("_segmentation.png", "")
         scores.append(dice(read_png(tmp_path / "out" / f"{name}_mask.png") > 0, read_binary(truth_file)))
+        phone_scores.append(dice(read_png(tmp_path / "out" / f"{name}_phone_mask.png") > 0, read_binary(truth_file)))
     # the demonstration weights (160 small training images) find clear lesions (Dice 0.86 and 0.73 when
     # committed) and miss the faint, low-contrast one behind hair of the first image (0.0)
     assert len(scores) == 3 and np.median(scores) > 0.6 and max(scores) > 0.8, scores
+    # the phone photos are segmented as displayed: their masks lie on the lesions as the upright ones do
+    assert np.allclose(phone_scores, scores, atol=0.05), (phone_scores, scores)
 
 
 @pytest.mark.skipif(not (REAL_DRIVE / "test" / "images").is_dir(), reason=f"no real DRIVE at {REAL_DRIVE}")

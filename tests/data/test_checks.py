@@ -143,3 +143,49 @@ def test_16_bit_images_pass_and_float_images_out_of_range_are_named(tmp_path, su
     assert check_datalist([{"image": str(deep)}]) == [{"image": str(deep)}]
     with pytest.raises(DatasetError, match=rf"{odd}: 32-bit float pixels must lie in \[0, 1\], found -2..-2"):
         check_datalist([{"image": str(deep)}, {"image": str(odd)}])
+
+
+def test_inference_refuses_inputs_of_the_same_id_naming_both_files(drive):
+    from monai_jattn.data import ReadableImages
+
+    drive[1]["id"] = drive[0]["id"]  # e.g. a.png and a.tif: both would write a_mask.png
+    with pytest.raises(DatasetError) as error:
+        ReadableImages(drive)
+    message = str(error.value)
+    assert "ids used by more than one entry (outputs would overwrite each other)" in message
+    assert f"{drive[0]['image']} and {drive[1]['image']}" in message
+
+
+def test_inference_with_no_readable_image_fails_before_running_naming_every_file(drive):
+    from monai_jattn.data import ReadableImages
+
+    for entry in drive:
+        Path(entry["image"]).write_bytes(b"garbage")
+    with pytest.raises(DatasetError) as error:
+        ReadableImages(drive)
+    message = str(error.value)
+    assert f"{len(drive)} problem(s) in the datalist, and no image is readable" in message
+    assert all(f"{entry['image']}: cannot read the image" in message for entry in drive)
+    with pytest.raises(DatasetError, match="the datalist is empty: no images were found"):
+        ReadableImages([])
+
+
+@pytest.mark.parametrize(
+    "size, zoom, problem",
+    [
+        ((1, 1), 0.5, "1x1 pixels (WxH) become 0x0"),
+        ((3, 1), 0.5, "3x1 pixels (WxH) become 1x0"),
+        ((2, 2), 0.5, None),
+        ((3, 3), 1 / 3, None),
+        ((1, 1), 1.0, None),
+    ],
+)
+def test_an_image_the_zoom_shrinks_below_one_pixel_is_a_problem_of_that_file(tmp_path, size, zoom, problem):
+    from monai_jattn.data.checks import inspect_image_2d
+
+    path = tmp_path / "tiny.png"
+    Image.new("RGB", size).save(path)
+    found = inspect_image_2d(str(path), False, zoom)
+    assert found[0] == size
+    assert (found[1] is None) if problem is None else found[1].startswith(f"{problem} at image_zoom {zoom}: too small")
+    assert inspect_image_2d(str(path), True, zoom)[1] is None  # masks are not zoomed

@@ -11,8 +11,8 @@ from monai_jattn.datasets.isic2017 import write_isic2017_sample
 from monai_jattn.datasets import image_folder_datalist
 
 
-def test_plain_folder_recursive_with_unique_ids(tmp_path):
-    for name in ("b/eye.png", "a/eye.jpg", "a/eye_1.tif", "c/scan.gif", "c/notes.txt", ".hidden/x.png"):
+def test_plain_folder_recursive_ids_keep_the_sub_folders(tmp_path):
+    for name in ("b/eye.png", "a/eye.jpg", "a/eye_1.tif", "c/scan.gif", "c/notes.txt", ".hidden/x.png", "top.png"):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".txt":
@@ -21,21 +21,35 @@ def test_plain_folder_recursive_with_unique_ids(tmp_path):
             Image.new("RGB", (8, 8)).save(path)
     datalist = image_folder_datalist(tmp_path)
     assert [(Path(e["image"]).relative_to(tmp_path).as_posix(), e["id"]) for e in datalist] == [
-        ("a/eye.jpg", "eye"),
-        ("a/eye_1.tif", "eye_1"),
-        ("b/eye.png", "eye_2"),  # eye_1 is taken by a/eye_1.tif
-        ("c/scan.gif", "scan"),
+        ("a/eye.jpg", "a/eye"),  # each output says which input it belongs to
+        ("a/eye_1.tif", "a/eye_1"),
+        ("b/eye.png", "b/eye"),
+        ("c/scan.gif", "c/scan"),
+        ("top.png", "top"),
     ]
     assert all("mask" not in entry for entry in datalist)
+
+
+@pytest.mark.parametrize("names", [("a.png", "a.tif"), ("sub/Eye.jpg", "sub/eye.png")])
+def test_images_that_would_give_the_same_outputs_are_refused_naming_both(tmp_path, names):
+    for name in (*names, "other.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / name)
+    with pytest.raises(DatasetError) as error:
+        image_folder_datalist(tmp_path)
+    message = str(error.value)
+    assert "1 name clash(es) among the images" in message
+    assert f"{tmp_path / sorted(names)[0]} and {tmp_path / sorted(names)[1]}: both would be written as" in message
 
 
 def test_drive_layout_skips_labels_and_attaches_fov_masks(tmp_path):
     root = write_drive_sample(tmp_path / "DRIVE", num_train=2, num_test=2, image_size=(32, 32))
     datalist = image_folder_datalist(root)
-    assert [e["id"] for e in datalist] == ["01_test", "02_test", "21_training", "22_training"]
+    names = ["01_test", "02_test", "21_training", "22_training"]
+    assert [e["id"] for e in datalist] == [f"{'test' if 'test' in n else 'training'}/images/{n}" for n in names]
     for entry in datalist:
-        split = "test" if "test" in entry["id"] else "training"
-        assert entry["mask"] == str(root / split / "mask" / f"{entry['id']}_mask.gif")
+        split, _, stem = entry["id"].split("/")
+        assert entry["mask"] == str(root / split / "mask" / f"{stem}_mask.gif")
 
 
 def test_isic_layout_skips_masks_and_superpixels(tmp_path):
@@ -89,3 +103,19 @@ def test_a_broken_link_is_listed_so_that_the_run_names_it(tmp_path):
     assert [Path(e["image"]).name for e in readable.datalist] == ["eye.png"]
     with pytest.raises(DatasetError, match="gone.png"):
         readable.raise_if_unreadable()
+
+
+def test_linked_folders_are_followed_once_and_a_link_loop_ends(tmp_path, caplog):
+    import os
+
+    root, elsewhere = tmp_path / "photos", tmp_path / "external"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "a.jpg")
+    Image.new("RGB", (8, 8)).save(elsewhere / "b.png")
+    os.symlink(elsewhere, root / "2024")  # a folder kept on another disk: its images are not passed over
+    os.symlink(root, root / "sub" / "loop")  # a link back up: listed once, not forever
+    with caplog.at_level("INFO", logger="monai_jattn.data"):
+        datalist = image_folder_datalist(root)
+    assert [e["id"] for e in datalist] == ["2024/b", "a"]
+    assert f"skipping {root / 'sub' / 'loop'}: a link to a folder already listed" in caplog.text

@@ -232,3 +232,19 @@ def test_a_case_listed_twice_is_refused_naming_it(tmp_path):
     message = rf"dataset.json: its 'training' list names the same case more than once: {case} \(entries 2, 5\)"
     with pytest.raises(DatasetError, match=message):
         msd_datalist(root, "training")
+
+
+def test_inspect_nifti_reads_every_chunk_of_a_compressed_file(tmp_path, monkeypatch):
+    """The check reads the decompressed stream chunk by chunk to its end: a complete file of many chunks passes and
+    damage beyond the first chunk is found (with real chunks of 16 MiB, as a file larger than that would be)."""
+    from monai_jattn.datasets import msd
+
+    monkeypatch.setattr(msd, "READ_CHUNK_BYTES", 1024)
+    path = tmp_path / "v.nii.gz"
+    volume = np.random.default_rng(0).random((20, 16, 10)).astype(np.float32)  # 12,800 bytes of voxels: 13 chunks
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), path)
+    assert msd.inspect_nifti(path) == (None, None)
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) * 9 // 10] ^= 0xFF  # near the end of the compressed voxels, far beyond the first chunk
+    path.write_bytes(bytes(damaged))
+    assert msd.inspect_nifti(path)[1].startswith(f"{path}: not a readable NIfTI image (")

@@ -229,3 +229,28 @@ def test_overlay_blended_in_strips_equals_monai_blend_of_the_whole_image(tmp_pat
     )
     expected = np.rint(np.clip(np.asarray(whole, dtype=np.float32), 0, 1) * np.float32(255)).astype(np.uint8)
     np.testing.assert_array_equal(read(tmp_path / "case_01_overlay.png"), np.moveaxis(expected, 0, -1).swapaxes(0, 1))
+
+
+def test_outputs_keep_the_ids_sub_folder_and_never_replace_a_file(tmp_path, loaded):
+    from monai_jattn.utils import WriteError
+
+    data, _ = loaded
+    out_dir = tmp_path / "out"
+    data["id"] = "left/case_01"
+    SaveSegmentationPNGd(out_dir)(data)
+    written = sorted(p.name for p in (out_dir / "left").iterdir())
+    assert written == [f"case_01_{s}.png" for s in ("mask", "overlay", "prob")]
+    (out_dir / "right").mkdir()
+    (out_dir / "right" / "case_01_mask.png").write_bytes(b"the user's own mask")
+    data["id"] = "right/case_01"
+    with pytest.raises(WriteError) as error:
+        SaveSegmentationPNGd(out_dir)(data)
+    assert f"{out_dir / 'right' / 'case_01_mask.png'}: exists already and is not replaced" in str(error.value)
+    assert f"(the prediction of {tmp_path / 'case_01.png'})" in str(error.value)
+    assert (out_dir / "right" / "case_01_mask.png").read_bytes() == b"the user's own mask"
+    SaveSegmentationPNGd(out_dir)({**data, "id": "left/case_01"})  # the same prediction again: the same bytes, kept
+    for bad in ("../case_01", "/abs/case_01", "a//b", ""):
+        data["id"] = bad
+        with pytest.raises(ValueError, match="is not a file name or a relative path inside output_dir"):
+            SaveSegmentationPNGd(out_dir)(data)
+    assert not (tmp_path / "case_01_mask.png").exists()

@@ -267,3 +267,159 @@ def test_pipelines_read_a_16_bit_image_as_its_8_bit_equivalent(tmp_path, pipelin
         transforms = isic2017_eval_transforms(train_size=(32, 32), with_label=False)
     expected = transforms({"image": str(tmp_path / "eight.png")})["image"]
     torch.testing.assert_close(transforms({"image": str(tmp_path / "sixteen.png")})["image"], expected)
+
+
+def _save_with_orientation(array: np.ndarray, path, orientation: int, **save) -> None:
+    image = Image.fromarray(array)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image.save(path, exif=exif, **save)
+
+
+DISPLAYED = {  # what a viewer shows for each EXIF orientation, from the stored (H, W, ...) pixels
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: np.rot90(a, 2),
+    4: lambda a: a[::-1],
+    5: lambda a: np.swapaxes(a, 0, 1),
+    6: lambda a: np.rot90(a, -1),  # a quarter turn clockwise: a phone held upright
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(DISPLAYED))
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_images_are_read_as_a_viewer_shows_them(tmp_path, rgb, orientation, suffix):
+    path = tmp_path / f"photo{suffix}"
+    _save_with_orientation(rgb, path, orientation)
+    image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    expected = DISPLAYED[orientation](rgb)  # (H, W, 3) as displayed
+    np.testing.assert_array_equal(image.numpy(), expected.transpose(2, 1, 0))  # (C, W, H)
+    assert tuple(image.meta["spatial_shape"]) == (expected.shape[1], expected.shape[0])
+
+
+@pytest.mark.parametrize("orientation", [6, 8])
+def test_a_phone_jpeg_and_its_binary_mask_are_turned_alike(tmp_path, orientation):
+    stored = np.zeros((24, 40, 3), np.uint8)
+    stored[2:10, 3:15] = 255  # a bright patch near the stored top-left corner
+    _save_with_orientation(stored, tmp_path / "photo.jpg", orientation, quality=100)
+    _save_with_orientation(stored[..., 0], tmp_path / "mask.png", orientation)
+    out = LoadImage2Dd(("image", "mask"), binary_keys="mask")(
+        {"image": str(tmp_path / "photo.jpg"), "mask": str(tmp_path / "mask.png")}
+    )
+    expected = DISPLAYED[orientation](stored[..., 0] > 0)  # (40, 24): portrait
+    assert out["image"].shape == (3, 24, 40) and out["mask"].shape == (1, 24, 40)
+    np.testing.assert_array_equal(out["mask"][0].numpy().T > 0, expected)
+    np.testing.assert_array_equal(out["image"][0].numpy().T > 128, expected)
+    check_datalist([{"image": str(tmp_path / "photo.jpg"), "label": str(tmp_path / "mask.png")}])
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif"])
+def test_a_label_drawn_on_the_stored_pixels_of_a_turned_photo_is_named_with_its_image(tmp_path, rgb, suffix):
+    _save_with_orientation(rgb, tmp_path / f"photo{suffix}", 6)  # 10 x 12 stored, 12 x 10 displayed
+    entry = {"image": str(tmp_path / f"photo{suffix}"), "label": str(tmp_path / "label.png")}
+    Image.fromarray(np.zeros(rgb.shape[1::-1], np.uint8)).save(entry["label"])  # 12 x 10: as displayed
+    check_datalist([entry])
+    Image.fromarray(np.zeros(rgb.shape[:2], np.uint8)).save(entry["label"])  # 10 x 12, no orientation
+    with pytest.raises(DatasetError) as error:
+        check_datalist([entry])
+    assert f"{entry['label']}: label size 10x12 (WxH) differs from its image {entry['image']} (12x10)" in str(
+        error.value
+    )
+
+
+def _binary_case(path, case: str) -> None:
+    mask = gif_mask()
+    if case == "L-128-255":
+        Image.fromarray(np.where(mask > 0, 255, 128).astype(np.uint8), "L").save(path)
+    elif case == "L-0-1-2":
+        Image.fromarray((mask + (np.arange(mask.size).reshape(mask.shape) % 5 == 0)).astype(np.uint8)).save(path)
+    elif case.startswith("P"):
+        image = mask if case != "P-three-levels" else mask + np.eye(*mask.shape, dtype=np.uint8) * 2
+        image = Image.fromarray(image, "P")
+        palette = [4, 2, 4, 252, 254, 252] + ([128, 128, 128] if case == "P-three-levels" else [])
+        image.putpalette(palette)
+        image.save(path)
+    elif case == "RGBA-alpha-only":
+        Image.fromarray(np.dstack([np.zeros((*mask.shape, 3), np.uint8), mask * 255]), "RGBA").save(path)
+    elif case == "RGBA-alpha-grey":
+        Image.fromarray(np.dstack([np.zeros((*mask.shape, 3), np.uint8), mask * 200 + 20]), "RGBA").save(path)
+    elif case == "F-half":
+        Image.fromarray(mask.astype(np.float32) * 0.5, "F").save(path)
+    elif case == "F-negative":
+        Image.fromarray(mask.astype(np.float32) - 1, "F").save(path)
+    elif case == "JPEG":
+        Image.fromarray(np.stack([mask * 255] * 3, -1).astype(np.uint8)).save(path, quality=60)
+
+
+BINARY_CASES = {  # case: (suffix, binary?)
+    "L-128-255": (".png", False),
+    "L-0-1-2": (".png", False),
+    "P-near-black": (".gif", True),
+    "P-three-levels": (".gif", False),
+    "RGBA-alpha-only": (".png", True),
+    "RGBA-alpha-grey": (".png", False),
+    "F-half": (".tif", True),
+    "F-negative": (".tif", False),
+    "JPEG": (".jpg", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BINARY_CASES))
+def test_loader_and_check_give_a_label_file_the_same_verdict(tmp_path, case):
+    """One definition of a binary file: `check_datalist` and `LoadImage2Dd` accept and refuse the same files (a
+    mask of 128 and 255 is not read as all foreground, a palette GIF's near-black and near-white are)."""
+    suffix, binary = BINARY_CASES[case]
+    label = tmp_path / f"label{suffix}"
+    _binary_case(label, case)
+    Image.fromarray(np.zeros((12, 10, 3), np.uint8)).save(tmp_path / "image.png")
+    entry = {"image": str(tmp_path / "image.png"), "label": str(label)}
+    if binary:
+        check_datalist([entry])
+        out = LoadImage2Dd(("image", "label"), binary_keys="label")(entry)["label"]
+        np.testing.assert_array_equal(out[0].numpy().T, gif_mask().astype(np.float32))
+    else:
+        with pytest.raises(DatasetError, match=f"{label}: not binary"):
+            check_datalist([entry])
+        with pytest.raises(DatasetError, match=f"{label}: not binary"):
+            LoadImage2Dd(("image", "label"), binary_keys="label")(entry)
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "RGB"])
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+@pytest.mark.parametrize("compression", [None, "tiff_deflate"])
+def test_a_turned_tiff_is_read_as_displayed_or_refused_never_misread(tmp_path, mode, orientation, compression):
+    """Pillow 13 turns TIFFs itself as they load and garbles uncompressed one-channel ones with a quarter turn: the
+    loader and the check either read the displayed pixels or both refuse the file, naming it."""
+    rng = np.random.default_rng(orientation)
+    stored = rng.integers(0, 65535 if mode == "I;16" else 256, (12, 10) if mode != "RGB" else (12, 10, 3))
+    stored = stored.astype(np.uint16 if mode == "I;16" else np.uint8)
+    path = tmp_path / "photo.tif"
+    _save_with_orientation(stored, path, orientation, **({"compression": compression} if compression else {}))
+    displayed = DISPLAYED[orientation](stored).astype(np.float32)
+    expected = np.stack([displayed * (255 / 65535 if mode == "I;16" else 1)] * 3, -1) if mode != "RGB" else displayed
+    entry = {"image": str(path), "label": str(tmp_path / "label.png")}
+    Image.fromarray(np.zeros(displayed.shape[:2], np.uint8)).save(entry["label"])
+    try:
+        image = LoadImage2Dd("image")({"image": str(path)})["image"]
+    except DatasetError as error:
+        assert str(error).startswith(f"{path}: the image reader (Pillow") and "orientation" in str(error)
+        with pytest.raises(DatasetError, match="does not apply this TIFF"):
+            check_datalist([entry])
+    else:
+        np.testing.assert_allclose(image.numpy().transpose(2, 1, 0), expected, rtol=1e-6)
+        check_datalist([entry])
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".tif", ".png"])
+def test_an_animation_or_a_stack_is_refused_not_read_as_its_first_frame(tmp_path, suffix):
+    frames = [Image.fromarray(np.full((12, 10), value, np.uint8)).convert("RGB") for value in (0, 255)]
+    path = tmp_path / f"stack{suffix}"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        LoadImage2Dd("image")({"image": str(path)})
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        check_datalist([{"image": str(path)}])
+    with pytest.raises(DatasetError, match=f"{path}: a (GIF|TIFF|PNG) of 2 frames or pages"):
+        LoadImage2Dd("label", binary_keys="label")({"label": str(path)})
