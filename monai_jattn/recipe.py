@@ -25,7 +25,6 @@ from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
 from monai_jattn.run_folders import (
     RunFolderError,
-    check_writable,
     claim_inference_folder,
     prepare_evaluation,
     prepare_training,
