@@ -56,7 +56,7 @@ def test_an_unwritable_store_names_tracking_uri(tmp_path):
     folder = configs("drive_jattn_segmentation")
     uri = "sqlite:////proc/mlflow/mlruns.db"
     settings = run_settings(folder, tmp_path / "data", tmp_path, tracking="mlflow", tracking_uri=uri)
-    for files in ([folder / "train.json"], [folder / "train.json", folder / "evaluate.json"]):
+    for files in ([folder / "train.json"], [folder / "train.json", folder / "evaluate.json"], [folder / "inference.json"]):
         with pytest.raises(RuntimeError) as error:
             run_workflow(files, **settings)
         cause = root_cause(error.value)
