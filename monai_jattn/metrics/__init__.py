@@ -6,7 +6,7 @@ from .confusion import (
     empty_reference,
 )
 from .names import CONFUSION_MATRIX_METRICS, METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
-from .roc_auc import PerImageROCAUCMetric, PooledROCAUCMetric
+from .roc_auc import PerImageROCAUCMetric, PooledROCAUCMetric, pixel_roc_auc
 
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
@@ -19,4 +19,5 @@ __all__ = [
     "confusion_matrix_values",
     "empty_reference",
     "metric_key",
+    "pixel_roc_auc",
 ]
