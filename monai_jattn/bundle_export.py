@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 from monai.bundle import ConfigParser
+from monai.data import save_net_with_metadata
 
 import monai_jattn
 from monai_jattn.bundles import CONFIGS, SHIPPED, BundleConfigError, built_configs, format_config
@@ -45,9 +46,13 @@ TARGETS = {
     "monai_jattn.handlers.NameFailedItems": "scripts.run.NameFailedItems",
 }
 """The package's components in inference.json and what the standalone inference.json names instead."""
-STANDALONE_PACKAGES = ("pytorch-ignite", "fire", "pillow", "nibabel", "opencv-python-headless", "matplotlib")
-"""Besides monai, torch and numpy: what the standalone inference imports (OpenCV: CLAHE; matplotlib: the overlay's
-colour map; fire: MONAI's command line), pinned at the versions of the exporting environment."""
+STANDALONE_PACKAGES = {
+    "required_packages_version": ("pytorch-ignite", "fire", "pillow", "nibabel"),
+    "optional_packages_version": ("opencv-python-headless", "matplotlib"),
+}
+"""Besides monai, torch and numpy: what the standalone inference imports, pinned at the versions of the exporting
+environment: MONAI's usual bundle dependencies (fire: its command line), and OpenCV (CLAHE) and matplotlib (the
+overlay's colour map), which MONAI lists as optional."""
 MODEL_TS = "models/model.ts"
 
 
@@ -71,22 +76,20 @@ def _retarget(node: Any) -> Any:
     return [_retarget(v) for v in node] if isinstance(node, list) else node
 
 
-def standalone_inference(config: dict, network: dict[str, int] | None = None) -> dict:
-    """The standalone ``inference.json`` from the built one: the network is ``models/model.ts`` (weights inside,
-    so no checkpoint loader), the package's transforms and handlers are MONAI's or ``scripts.*``, the images are
+def standalone_inference(config: dict) -> dict:
+    """The standalone ``inference.json`` from the built one: the network is ``<ckpt_dir>/model.ts`` (weights
+    inside, so no checkpoint loader; the MSD bundle's channels and dimensions are read from it), the package's transforms and handlers are MONAI's or ``scripts.*``, the images are
     listed and checked by ``scripts.images.list_images`` / ``scripts.volumes.list_test_volumes`` and
     ``scripts.run.InferenceRun``.
 
     Args:
         config: the built ``inference.json``.
-        network: for the MSD bundle, ``spatial_dims``, ``in_channels`` and ``out_channels`` of the exported
-            network (the package reads them from the data set's ``dataset.json``).
 
     Raises:
         BundleConfigError: a component of the package is left that the standalone route cannot replace.
     """
     out = _retarget(deepcopy(config))
-    out["network_def"] = {"_target_": "torch.jit.load", "f": f"$@bundle_root + '/{MODEL_TS}'", "map_location": "cpu"}
+    out["network_def"] = {"_target_": "torch.jit.load", "f": "$@ckpt_dir + '/model.ts'", "map_location": "cpu"}
     out["handlers"] = [h for h in out["handlers"] if "CheckpointLoader" not in str(h.get("_target_"))]
     out["initialize"] = []
     volumes = "msd" in str(config.get("datalist"))
@@ -100,12 +103,14 @@ def standalone_inference(config: dict, network: dict[str, int] | None = None) ->
         "output_dir": "@output_dir",
         "dataset_dir": None if volumes else "@dataset_dir",
     }
-    if volumes:
+    if volumes:  # the package reads these from dataset.json; here they are the TorchScript network's
         out.pop("facts", None)
-        out.update(network or {})
+        out["spatial_dims"] = "$@network_def.stem.weight.dim() - 2"
+        out["in_channels"] = "$int(@network_def.stem.weight.shape[1])"
+        out["out_channels"] = "$int(@network_def.head.weight.shape[0])"
         out["runner"]["inspect"] = {"_target_": "scripts.run.inspect_nifti", "_mode_": "callable"}
         out["runner"]["inspect"]["in_channels"] = "@in_channels"
-        out["_comment_network"] = "spatial_dims, in_channels, out_channels: those of models/model.ts"
+        out["_comment_network"] = "spatial_dims, in_channels, out_channels: those of the network in models/model.ts"
     out = {k: v for k, v in out.items() if not (k.startswith("_comment") and "monai_jattn" in json.dumps(v))}
     left = sorted({k for k, v in out.items() if "monai_jattn" in json.dumps(v)})
     if left:
@@ -115,11 +120,11 @@ def standalone_inference(config: dict, network: dict[str, int] | None = None) ->
 
 def standalone_metadata(meta: dict, needs_package: list[str]) -> dict:
     """``metadata.json`` of the exported folder: the standalone inference's packages pinned in
-    ``optional_packages_version``; ``monai_jattn_package`` says which configs need the package and its version
+    ``required_packages_version`` and ``optional_packages_version`` (`STANDALONE_PACKAGES`); ``monai_jattn_package`` says which configs need the package and its version
     (it is on no package index, so it is not a requirement the zoo's CI would try to install)."""
     out = deepcopy(meta)
-    out.pop("required_packages_version", None)
-    out["optional_packages_version"] = {name: _installed(name) for name in STANDALONE_PACKAGES}
+    for key, names in STANDALONE_PACKAGES.items():
+        out[key] = {name: _installed(name) for name in names}
     out["monai_jattn_package"] = {
         "version": monai_jattn.__version__,
         "needed_by": needs_package,
@@ -135,9 +140,10 @@ def _network_sizes(weights: dict) -> dict[str, int]:
     return {"spatial_dims": stem.ndim - 2, "in_channels": int(stem.shape[1]), "out_channels": int(head.shape[0])}
 
 
-def _write_torchscript(inference: dict, overrides: dict, weights: dict, path: Path) -> None:
-    """The package's ``network_def`` with ``weights`` as TorchScript at ``path``; checked against the eager
-    network on a random input."""
+def _write_torchscript(inference: dict, overrides: dict, weights: dict, path: Path, extra: dict[str, str]) -> None:
+    """The package's ``network_def`` with ``weights`` as TorchScript at ``path``, checked against the eager network
+    on a random input; saved as MONAI's ``ckpt_export`` saves it (``extra``: the bundle's ``metadata.json`` and
+    ``inference.json`` inside, for ``monai.bundle.load(load_ts_module=True)`` and MONAI Deploy)."""
     parser = ConfigParser(deepcopy(inference))
     for key, value in overrides.items():
         parser[key] = value
@@ -150,7 +156,9 @@ def _write_torchscript(inference: dict, overrides: dict, weights: dict, path: Pa
         if not torch.allclose(scripted(example), network(example), atol=1e-5):
             raise BundleConfigError(f"{path}: the TorchScript network does not give the network's outputs")
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.jit.save(scripted, str(path))
+    more = {name: text.encode() for name, text in extra.items() if name != "metadata.json"}
+    meta = json.loads(extra["metadata.json"])
+    save_net_with_metadata(scripted, str(path), include_config_vals=False, meta_values=meta, more_extra_files=more)
 
 
 def _check_configs(bundle_dir: Path, texts: dict[str, str]) -> None:
@@ -197,20 +205,19 @@ def export_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike) -> 
     staging = Path(tempfile.mkdtemp(prefix=f".{bundle_dir.name}.exporting-", dir=out))  # ours alone
     try:
         inference = json.loads(texts["inference.json"])
+        standalone = ("inference.json", "metadata.json")
+        needs_package = [f"configs/{n}" for n in texts if n.endswith(".json") and n not in standalone]
+        texts["inference.json"] = format_config(standalone_inference(inference)) + "\n"
+        meta = standalone_metadata(json.loads(texts["metadata.json"]), sorted(needs_package))
+        texts["metadata.json"] = format_config(meta) + "\n"
         weights_file = bundle_dir / "models" / "model.pt"
-        network = None
         if weights_file.is_file():
             from monai_jattn.handlers.checkpoint_loader import load_checkpoint
 
             weights = load_checkpoint(weights_file, map_location="cpu")
             overrides = _network_sizes(weights) if "msd" in str(inference.get("datalist")) else {}
-            network = overrides or None
-            _write_torchscript(inference, overrides, weights, staging / MODEL_TS)
-        needs_package = sorted(f"configs/{n}" for n in texts if n.endswith(".json") and n not in ("inference.json",
-                                                                                                  "metadata.json"))
-        texts["inference.json"] = format_config(standalone_inference(inference, network)) + "\n"
-        texts["metadata.json"] = format_config(standalone_metadata(json.loads(texts["metadata.json"]), needs_package))
-        texts["metadata.json"] += "\n"
+            extra = {name: texts[name] for name in ("metadata.json", "inference.json")}
+            _write_torchscript(inference, overrides, weights, staging / MODEL_TS, extra)
         for name, text in texts.items():
             (staging / CONFIGS).mkdir(exist_ok=True)
             (staging / CONFIGS / name).write_text(text)
