@@ -15,14 +15,14 @@ from ignite.handlers import ProgressBar
 from monai.handlers import StatsHandler, TensorBoardStatsHandler, from_engine
 from monai.utils import str2bool
 
-from monai_jattn.data.checks import FileInspector, ReadableImages
 from monai_jattn.distributed import barrier, is_main_process
 from monai_jattn.handlers.checkpoint_loader import CheckpointLoader, load_pretrained
 from monai_jattn.handlers.iteration_budget import IterationBudget
 from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
 from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
-from monai_jattn.run_folders import check_inference_folders, check_writable, prepare_evaluation, prepare_training
+from monai_jattn.inference import InferenceRun  # where bundle configs of 0.1.0 name it
+from monai_jattn.run_folders import prepare_evaluation, prepare_training
 
 __all__ = ["EvaluationRun", "InferenceRun", "TrainingMonitor", "TrainingRun"]
 
@@ -174,55 +174,6 @@ class EvaluationRun:
         barrier()
         _quiet_unless_main(self.evaluator)
         self.evaluator.run()
-
-
-class InferenceRun:
-    """
-    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` is checked against
-    ``dataset_dir`` (`monai_jattn.run_folders.check_inference_folders`: never inside it, never overwriting an
-    input), every image is read completely, the readable ones are segmented and the unreadable ones are reported
-    together at the end (`monai_jattn.data.ReadableImages`), so that one bad file neither stops the others nor
-    passes unnoticed.
-
-    Args:
-        evaluator: the bundle's ``evaluator``.
-        dataset: the evaluator's dataset, whose ``data`` becomes the readable entries.
-        datalist: every image to segment.
-        dataset_dir: the folder the 2D bundles list every image under, which ``output_dir`` must stay out of;
-            None where outputs cannot be mistaken for inputs (the MSD bundle reads only the files that
-            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``), where ``output_dir`` is only checked to be
-            writable.
-        output_dir: the bundle's ``output_dir``.
-        inspect_file: how to read one file completely (`monai_jattn.data.FileInspector`); default: the 2D
-            images' check (e.g. `monai_jattn.datasets.msd.inspect_nifti` for NIfTI volumes).
-    """
-
-    def __init__(
-        self,
-        evaluator: Engine,
-        dataset: torch.utils.data.Dataset,
-        datalist: Sequence[dict],
-        dataset_dir: str | os.PathLike | None,
-        output_dir: str | os.PathLike,
-        inspect_file: FileInspector | None = None,
-    ) -> None:
-        self.evaluator = evaluator
-        self.dataset = dataset
-        self.datalist = datalist
-        self.dataset_dir = dataset_dir
-        self.output_dir = output_dir
-        self.inspect_file = inspect_file
-
-    def run(self) -> None:
-        """Check the folders and the images, segment the readable ones, raise for the others."""
-        if self.dataset_dir is None:
-            check_writable(self.output_dir, "output_dir")
-        else:
-            check_inference_folders(self.dataset_dir, self.output_dir)
-        readable = ReadableImages(self.datalist, inspect_file=self.inspect_file)
-        self.dataset.data = readable.datalist
-        self.evaluator.run()
-        readable.raise_if_unreadable()
 
 
 def _quiet_unless_main(*engines: Engine | None) -> None:
