@@ -6,7 +6,7 @@ network as TorchScript ``models/model.ts``, and ``scripts/`` (the few steps MONA
 reading photographs as a viewer shows them, the PNG outputs, the checks of the input and output folders; the
 modules of `monai_jattn.standalone`). Its ``configs/inference.json`` names MONAI's components, ``torch.jit.load``
 and ``scripts.*`` only, so inference runs with the packages pinned in ``metadata.json``'s
-``optional_packages_version``; training and evaluation (``train.json``, ``evaluate.json``, ...) still need the
+``required_packages_version``; training and evaluation (``train.json``, ``evaluate.json``, ...) still need the
 ``monai-jattn`` package of the version the metadata names (``monai_jattn_package``).
 
 Nothing is replaced or deleted that the export did not write: an existing ``OUT/<bundle>`` is refused, the folder
@@ -46,13 +46,11 @@ TARGETS = {
     "monai_jattn.handlers.NameFailedItems": "scripts.run.NameFailedItems",
 }
 """The package's components in inference.json and what the standalone inference.json names instead."""
-STANDALONE_PACKAGES = {
-    "required_packages_version": ("pytorch-ignite", "fire", "pillow", "nibabel"),
-    "optional_packages_version": ("opencv-python-headless", "matplotlib"),
-}
+STANDALONE_PACKAGES = ("pytorch-ignite", "fire", "pillow", "nibabel", "opencv-python-headless", "matplotlib")
 """Besides monai, torch and numpy: what the standalone inference imports, pinned at the versions of the exporting
-environment: MONAI's usual bundle dependencies (fire: its command line), and OpenCV (CLAHE) and matplotlib (the
-overlay's colour map), which MONAI lists as optional."""
+environment in ``required_packages_version`` (MONAI 1.6 reads ``optional_packages_version`` as a deprecated name of
+it and replaces one with the other, so the pins are in one place): MONAI's usual bundle dependencies (fire: its
+command line), OpenCV (CLAHE) and matplotlib (the overlay's colour map)."""
 MODEL_TS = "models/model.ts"
 
 
@@ -120,11 +118,11 @@ def standalone_inference(config: dict) -> dict:
 
 def standalone_metadata(meta: dict, needs_package: list[str]) -> dict:
     """``metadata.json`` of the exported folder: the standalone inference's packages pinned in
-    ``required_packages_version`` and ``optional_packages_version`` (`STANDALONE_PACKAGES`); ``monai_jattn_package`` says which configs need the package and its version
+    ``required_packages_version`` (`STANDALONE_PACKAGES`); ``monai_jattn_package`` says which configs need the package and its version
     (it is on no package index, so it is not a requirement the zoo's CI would try to install)."""
     out = deepcopy(meta)
-    for key, names in STANDALONE_PACKAGES.items():
-        out[key] = {name: _installed(name) for name in names}
+    out.pop("optional_packages_version", None)
+    out["required_packages_version"] = {name: _installed(name) for name in STANDALONE_PACKAGES}
     out["monai_jattn_package"] = {
         "version": monai_jattn.__version__,
         "needed_by": needs_package,
@@ -138,6 +136,17 @@ def standalone_metadata(meta: dict, needs_package: list[str]) -> dict:
 def _network_sizes(weights: dict) -> dict[str, int]:
     stem, head = weights["stem.weight"], weights["head.weight"]
     return {"spatial_dims": stem.ndim - 2, "in_channels": int(stem.shape[1]), "out_channels": int(head.shape[0])}
+
+
+def _describe_channels(meta: dict, sizes: dict[str, int]) -> None:
+    """``network_data_format`` of the MSD bundle's metadata for a network of ``sizes`` (spatial dims, channels)."""
+    for part, key in (("inputs", "in_channels"), ("outputs", "out_channels")):
+        for item in meta["network_data_format"][part].values():
+            if item["num_channels"] != sizes[key]:
+                item["num_channels"] = sizes[key]
+                names = ("background", *(f"class {i}" for i in range(1, sizes[key])))
+                item["channel_def"] = {str(i): names[i] if part == "outputs" else f"channel {i}" for i in range(sizes[key])}
+            item["spatial_shape"] = ["16*n"] * sizes["spatial_dims"]
 
 
 def _write_torchscript(inference: dict, overrides: dict, weights: dict, path: Path, extra: dict[str, str]) -> None:
@@ -209,13 +218,17 @@ def export_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike) -> 
         needs_package = [f"configs/{n}" for n in texts if n.endswith(".json") and n not in standalone]
         texts["inference.json"] = format_config(standalone_inference(inference)) + "\n"
         meta = standalone_metadata(json.loads(texts["metadata.json"]), sorted(needs_package))
-        texts["metadata.json"] = format_config(meta) + "\n"
         weights_file = bundle_dir / "models" / "model.pt"
+        overrides: dict[str, int] = {}
         if weights_file.is_file():
             from monai_jattn.handlers.checkpoint_loader import load_checkpoint
 
             weights = load_checkpoint(weights_file, map_location="cpu")
             overrides = _network_sizes(weights) if "msd" in str(inference.get("datalist")) else {}
+        if overrides:  # the MSD bundle: the metadata describes the network of these weights
+            _describe_channels(meta, overrides)
+        texts["metadata.json"] = format_config(meta) + "\n"
+        if weights_file.is_file():
             extra = {name: texts[name] for name in ("metadata.json", "inference.json")}
             _write_torchscript(inference, overrides, weights, staging / MODEL_TS, extra)
         for name, text in texts.items():
