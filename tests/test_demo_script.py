@@ -58,8 +58,9 @@ def test_retina_script_refuses_an_existing_output_folder(tmp_path):
 
 
 def test_the_shipped_drive_weights_segment_the_scikit_image_retina(tmp_path):
-    """The README's main job, its inference step: skimage.data.retina() (downscaled, to stay fast on 2 CPU
-    cores) segmented with the shipped weights; the vessels cover a plausible part of the fundus."""
+    """The README's main job, its inference step: skimage.data.retina() at DRIVE's pixel scale (downscaled here,
+    as the script's --image_zoom 0.4 does) segmented with the shipped weights; the vessels cover a plausible part
+    of the fundus."""
     data = pytest.importorskip("skimage.data")
     from PIL import Image
 
