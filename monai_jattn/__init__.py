@@ -5,4 +5,4 @@ handlers, metrics and the bundles' build. `monai_jattn.experiments` is the paper
 it; no runtime module imports it (checked by ``tests/test_package_layers.py``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,35 +91,11 @@ def bundles_root() -> Path:
 
 
 def export_bundle(bundle_dir: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Copy a bundle as the model zoo ships it: ``out_dir/<bundle>`` with its configs built from the sources,
-    ``docs/``, ``LICENSE``, ``large_files.yml`` and the shipped ``models/model.pt`` (when it has one); no sources,
-    no training runs or evaluation outputs.
+    """Write ``out_dir/<bundle>``, the bundle as the model zoo holds it, whose inference runs without this package:
+    `monai_jattn.bundle_export.export_bundle` (see there)."""
+    from monai_jattn.bundle_export import export_bundle as export
 
-    Raises:
-        FileExistsError: ``out_dir/<bundle>`` exists (nothing is replaced).
-        BundleConfigError: the sources cannot be built.
-    """
-    bundle_dir = Path(bundle_dir)
-    target = Path(out_dir) / bundle_dir.name
-    if target.exists():
-        raise FileExistsError(f"{target}: exists; export writes a new folder, choose another OUT_DIR.")
-    texts = built_configs(bundle_dir)
-    staging = Path(out_dir) / f".{bundle_dir.name}.exporting"  # renamed to the target once complete
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        for name, text in texts.items():
-            write_text_atomic(staging / CONFIGS / name, text)
-        for name in SHIPPED:
-            path = bundle_dir / name
-            if path.is_dir():
-                shutil.copytree(path, staging / name)
-            elif path.is_file():
-                (staging / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, staging / name)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return export(bundle_dir, out_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

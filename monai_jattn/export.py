@@ -9,6 +9,9 @@ Example::
 
     python -m monai_jattn.export --config_file configs/inference.json --ckpt_file models/model.pt \\
         --filepath models/model.pt2 --input_shape "[1, 1, 128, 128]"
+    # network settings given to training are given here too, as to every bundle command:
+    python -m monai_jattn.export --config_file configs/inference.json --ckpt_file models/trained/model.pt \
+        --filepath sa.pt2 --input_shape "[1, 1, 128, 128]" --network_def#attention sa
     # then, in Python, without the package:
     program = torch.export.load("models/model.pt2").module()
     logits = program(torch.rand(4, 1, 128, 128))
@@ -17,9 +20,11 @@ Example::
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from monai.bundle import ConfigParser
@@ -62,18 +67,58 @@ def export_program(
     return program
 
 
+def _overrides(extra: Sequence[str], parser: argparse.ArgumentParser) -> dict:
+    """Config overrides ``--id value`` / ``--id=value`` (e.g. ``--network_def#attention sa``), values read as
+    MONAI's command line reads them: a Python literal where the text is one (``8``, ``True``, ``[1, 2]``), else
+    the text."""
+    overrides, items = {}, list(extra)
+    while items:
+        key = items.pop(0)
+        if not key.startswith("--") or len(key) < 3:
+            parser.error(f"unrecognized argument {key!r}; config overrides are given as --id value")
+        key, _, value = key[2:].partition("=")
+        if not _:
+            if not items or items[0].startswith("--"):
+                parser.error(f"--{key}: no value given")
+            value = items.pop(0)
+        try:
+            overrides[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return overrides
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point: the bundle's ``network_def`` with the weights of ``--ckpt_file`` to ``--filepath``."""
-    parser = argparse.ArgumentParser(prog="python -m monai_jattn.export", description=__doc__.split("\n")[0])
+    """Command-line entry point: the bundle's ``network_def`` with the weights of ``--ckpt_file`` to ``--filepath``.
+
+    Any other ``--id value`` is a config override, as for ``python -m monai.bundle run`` (the network settings a
+    model was trained with: ``--network_def#attention sa``). ``--filepath`` must end in ``.pt2`` and not exist
+    unless ``--overwrite`` is given; the checkpoint itself is never written over."""
+    parser = argparse.ArgumentParser(
+        prog="python -m monai_jattn.export", description=__doc__.split("\n")[0], allow_abbrev=False
+    )
     parser.add_argument("--config_file", required=True, help="the bundle config holding network_def")
     parser.add_argument("--ckpt_file", required=True, help="the weights, e.g. models/model.pt")
     parser.add_argument("--filepath", required=True, help="the .pt2 file to write")
     parser.add_argument("--input_shape", required=True, help='e.g. "[1, 1, 128, 128]"; the batch stays free')
     parser.add_argument("--net_id", default="network_def", help="the config id of the network")
     parser.add_argument("--max_batch", type=int, default=1024)
-    args = parser.parse_args(argv)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --filepath (never the checkpoint)")
+    args, extra = parser.parse_known_args(argv)
+    overrides = _overrides(extra, parser)
+    target = Path(args.filepath)
+    if target.suffix != ".pt2":
+        parser.error(f"--filepath {args.filepath}: the exported program is a .pt2 file; give a name ending in .pt2")
+    if target.exists() and target.resolve() == Path(args.ckpt_file).resolve():
+        parser.error(f"--filepath {args.filepath} is the --ckpt_file; the weights are never written over")
+    if target.exists() and not args.overwrite:
+        parser.error(f"--filepath {args.filepath} exists; give another name, or --overwrite to replace it")
     config = ConfigParser()
     config.read_config(args.config_file)
+    for key, value in overrides.items():
+        if key.split("#")[0] not in config:
+            parser.error(f"--{key}: {args.config_file} has no id {key.split('#')[0]!r}")
+        config[key] = value
     network = config.get_parsed_content(args.net_id)
     network.load_state_dict(load_checkpoint(args.ckpt_file, map_location="cpu"))
     export_program(network, json.loads(args.input_shape), args.filepath, args.max_batch)

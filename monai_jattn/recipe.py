@@ -16,19 +16,14 @@ from ignite.handlers import ProgressBar
 from monai.handlers import StatsHandler, TensorBoardStatsHandler, from_engine
 from monai.utils import str2bool
 
-from monai_jattn.data.checks import FileInspector, ReadableImages
 from monai_jattn.distributed import barrier, is_main_process
 from monai_jattn.handlers.checkpoint_loader import CheckpointLoader, load_pretrained
 from monai_jattn.handlers.iteration_budget import IterationBudget
 from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
 from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
-from monai_jattn.run_folders import (
-    RunFolderError,
-    claim_inference_folder,
-    prepare_evaluation,
-    prepare_training,
-)
+from monai_jattn.inference import InferenceRun  # where bundle configs of 0.1.0 name it
+from monai_jattn.run_folders import RunFolderError, prepare_evaluation, prepare_training
 
 __all__ = ["EvaluationRun", "InferenceRun", "TrainingMonitor", "TrainingRun", "check_ckpt_dir"]
 
@@ -238,54 +233,6 @@ class EvaluationRun:
         barrier()
         _quiet_unless_main(self.evaluator)
         self.evaluator.run()
-
-
-class InferenceRun:
-    """
-    The ``run`` of every bundle's ``inference.json`` over a user's images: ``output_dir`` must be new or empty and
-    is claimed for this run (`monai_jattn.run_folders.claim_inference_folder`: never inside ``dataset_dir``, never
-    a folder that holds anything, never shared by two runs), every image is read completely, the readable ones
-    are segmented and the unreadable ones are reported together at the end (`monai_jattn.data.ReadableImages`), so
-    that one bad file neither stops the others nor passes unnoticed.
-
-    Args:
-        evaluator: the bundle's ``evaluator``.
-        dataset: the evaluator's dataset, whose ``data`` becomes the readable entries.
-        datalist: every image to segment.
-        dataset_dir: the folder the 2D bundles list every image under, which ``output_dir`` must stay out of;
-            None where outputs cannot be mistaken for inputs (the MSD bundle reads only the files that
-            ``dataset.json`` lists, and writes ``<id>_seg.nii.gz``).
-        output_dir: the bundle's ``output_dir``.
-        inspect_file: how to read one file completely (`monai_jattn.data.FileInspector`); default: the 2D
-            images' check (e.g. `monai_jattn.datasets.msd.inspect_nifti` for NIfTI volumes).
-    """
-
-    def __init__(
-        self,
-        evaluator: Engine,
-        dataset: torch.utils.data.Dataset,
-        datalist: Sequence[dict],
-        dataset_dir: str | os.PathLike | None,
-        output_dir: str | os.PathLike,
-        inspect_file: FileInspector | None = None,
-    ) -> None:
-        self.evaluator = evaluator
-        self.dataset = dataset
-        self.datalist = datalist
-        self.dataset_dir = dataset_dir
-        self.output_dir = output_dir
-        self.inspect_file = inspect_file
-
-    def run(self) -> None:
-        """Check the folders and the images, segment the readable ones, raise for the others."""
-        claim_inference_folder(self.output_dir, self.dataset_dir)  # new or empty, and this run's alone
-        readable = ReadableImages(self.datalist, inspect_file=self.inspect_file)
-        self.dataset.data = readable.datalist
-        # the evaluator counted its iterations when it was built, before the unreadable files were left out: with
-        # the old count it would start the data over and segment (and write) the first images again
-        self.evaluator.state.epoch_length = len(self.evaluator.data_loader)
-        self.evaluator.run()
-        readable.raise_if_unreadable()
 
 
 def _quiet_unless_main(*engines: Engine | None) -> None:

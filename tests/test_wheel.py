@@ -84,6 +84,12 @@ def test_a_copied_bundle_trains_evaluates_and_infers_from_the_wheel(wheel_env, b
     evaluate = "['configs/train.json','configs/evaluate.json']"
     run_in(wheel_env, folder, *run, evaluate, *settings, *trained, "--output_dir", "out/evaluate")
     assert (folder / "out" / "evaluate" / "metrics_summary.json").is_file()
+    # the exported inference.json runs the network as TorchScript: <ckpt_dir>/model.ts, made with MONAI's
+    # ckpt_export from train.json's network (the package installed, as for training)
+    export = ["-m", "monai.bundle", "ckpt_export", "network_def", "--filepath", "models/trained/model.ts"]
+    export += ["--ckpt_file", "models/trained/model.pt", "--config_file", "configs/train.json"]
+    run_in(wheel_env, folder, *export, "--meta_file", "configs/metadata.json", *settings)
     predictions = tmp_path / "predictions"
-    run_in(wheel_env, folder, *run, "configs/inference.json", *settings, *trained, "--output_dir", str(predictions))
+    infer = ["--bundle_root", ".", "--dataset_dir", str(data), "--device", "cpu", "--num_workers", "0", *trained]
+    run_in(wheel_env, folder, *run, "configs/inference.json", *infer, "--output_dir", str(predictions))
     assert any(predictions.iterdir())

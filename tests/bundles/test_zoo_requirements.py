@@ -1,10 +1,12 @@
 """The MONAI model zoo's requirements for a bundle (its CONTRIBUTING.md and CI checks), checked offline on
-CPU on a copy of each bundle folder outside the repository, laid out as the zoo holds it
-(``models/<bundle>/``), with the bundle's shipped ``models/model.pt``, or fake weights as the zoo's CI makes
-them where a bundle ships none.
+CPU on each bundle as exported (`monai_jattn.bundles.export_bundle`: inference without the package), laid out
+as the zoo holds it (``models/<bundle>/``), with the bundle's shipped ``models/model.pt`` and ``models/model.ts``,
+or, where a bundle ships none, fake weights as the zoo's CI makes them and their TorchScript network as a user
+makes it with MONAI's ``ckpt_export``.
 
 Where the zoo's own CI scripts are at hand (``shared/monai/model-zoo`` beside the repository), the
-last test also runs its ``verify_bundle.py`` in the CPU ("min") and the full mode on the copy."""
+last test also runs its ``verify_bundle.py`` in the CPU ("min") and the full mode on the copy, where
+``monai_jattn`` cannot be imported."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import monai_jattn
 from monai_jattn.bundles import export_bundle
 
 BUNDLES = ["drive_jattn_segmentation", "isic2017_jattn_segmentation", "msd_jattn_segmentation"]
-REPOSITORY_URL = "https://github.com/monai-jattn/monai-jattn"
+BLOCK = Path(__file__).with_name("standalone")  # its sitecustomize.py makes monai_jattn unimportable
 ZOO_CI = REPO.parent / "shared" / "monai" / "model-zoo" / "ci"
 MAX_FILE_BYTES = 25 * 1024 * 1024  # the zoo's limit for a single file
 CARD_SECTIONS = [
@@ -51,9 +53,23 @@ def bundle(request, tmp_path_factory) -> Path:
     if not (path / "models" / "model.pt").is_file():
         (path / "models").mkdir()
         parser = ConfigParser()
-        parser.read_config(str(path / "configs" / "inference.json"))
-        torch.save(parser.get_parsed_content("network_def").state_dict(), path / "models" / "model.pt")
+        parser.read_config(str(REPO / "bundles" / request.param / "configs" / "inference.json"))
+        network = parser.get_parsed_content("network_def").eval()
+        torch.save(network.state_dict(), path / "models" / "model.pt")
+        ckpt_export(  # what the card tells a user to do, with the package installed
+            net_id="network_def",
+            filepath=str(path / "models" / "model.ts"),
+            ckpt_file=str(path / "models" / "model.pt"),
+            meta_file=str(path / "configs" / "metadata.json"),
+            config_file=str(REPO / "bundles" / request.param / "configs" / "inference.json"),
+        )
     return path
+
+
+@pytest.fixture(autouse=True)
+def bundle_on_path(bundle, monkeypatch):
+    """The bundle's root on ``sys.path``, as the zoo's CI and MONAI Label put it, for its ``scripts.*``."""
+    monkeypatch.syspath_prepend(str(bundle))
 
 
 def config(bundle: Path, name: str) -> ConfigParser:
@@ -68,7 +84,8 @@ def test_necessary_and_preferred_files(bundle):
     assert (bundle / "docs" / "README.md").is_file() and (bundle / "docs" / "data_license.txt").is_file()
     for path in bundle.rglob("*"):
         assert path.stat().st_size <= MAX_FILE_BYTES, path
-    assert not list(bundle.rglob("*.py")), "code belongs in the monai-jattn package, not in the bundle"
+    code = {p.relative_to(bundle).parts[0] for p in bundle.rglob("*.py")}
+    assert code == {"scripts"}, "a bundle's own code is in scripts/ (the zoo's convention)"
 
 
 def test_metadata(bundle):
@@ -80,8 +97,11 @@ def test_metadata(bundle):
     assert all(isinstance(v, (int, float)) for v in meta["eval_metrics"].values())
     # the zoo's CI runs Python 3.10: numpy 2.3 and later have no build for it
     assert tuple(int(p) for p in meta["numpy_version"].split(".")[:2]) <= (2, 2), meta["numpy_version"]
-    # installed from the repository, monai-jattn satisfies the requirement the zoo derives from the metadata
-    assert meta["required_packages_version"] == {"monai-jattn": monai_jattn.__version__}
+    # the zoo's CI installs these pins from the index: monai-jattn is on none, so it is not among them, and the
+    # metadata says which configs need it and at which version
+    pins = meta["required_packages_version"]
+    assert "monai-jattn" not in pins and {"pytorch-ignite", "nibabel", "opencv-python-headless"} <= set(pins)
+    assert meta["monai_jattn_package"]["version"] == monai_jattn.__version__
 
 
 def test_key_names(bundle):
@@ -102,7 +122,7 @@ def test_key_names(bundle):
 
 
 @pytest.mark.parametrize("workflow_type", ["train", "inference"])
-def test_workflows_build_without_data_and_load(bundle, workflow_type):
+def test_workflows_build_without_data_and_load(bundle, workflow_type, monkeypatch):
     """``create_workflow`` with the zoo's meta and inference properties, and ``monai.bundle.load``, where
     the default ``dataset_dir`` does not exist."""
     configs = bundle / "configs"
@@ -117,6 +137,10 @@ def test_workflows_build_without_data_and_load(bundle, workflow_type):
     if workflow_type == "inference":
         workflow.properties = {**MetaProperties, **InferProperties}
     assert workflow.check_properties() == []
+    if workflow_type == "inference":  # bundle_root "." (the zoo's default): inference.json's network is models/model.ts
+        monkeypatch.chdir(bundle)
+        scripted = load(name=bundle.name, bundle_dir=str(bundle.parent), load_ts_module=True, device="cpu")[0]
+        assert isinstance(scripted, torch.jit.ScriptModule)
     network = load(name=bundle.name, bundle_dir=str(bundle.parent), workflow_type=workflow_type, device="cpu")
     weights = torch.load(bundle / "models" / "model.pt", weights_only=True)
     assert network.state_dict().keys() == weights.keys()
@@ -147,9 +171,9 @@ def test_model_card(bundle):
     for target in re.findall(r"\]\(([^)\s]+)\)", card):
         if not re.match(r"https?://", target):
             assert (bundle / "docs" / target.split("#")[0]).exists(), f"link to a file outside the bundle: {target}"
-    assert f'pip install "monai-jattn @ git+{REPOSITORY_URL}@v{monai_jattn.__version__}"' in card
-    for target in re.findall(rf"{REPOSITORY_URL}/blob/main/([^)\s#]+)", card):
-        assert (REPO / target).exists(), f"the card links to {target}, which the repository lacks"
+    assert "git+https" not in card and "github.com/monai-jattn" not in card  # no invented install address
+    assert f"monai_jattn-{monai_jattn.__version__}-py3-none-any.whl" in card  # the wheel built from the source
+    assert "models/model.ts" in card and "scripts/" in card
 
 
 @pytest.mark.skipif(not ZOO_CI.is_dir(), reason=f"the model zoo's CI scripts are not at {ZOO_CI}")
@@ -161,7 +185,7 @@ def test_zoo_verify_bundle_script(bundle, tmp_path):
     (root / "models" / "model_info.json").write_text("{}")
     (root / "models" / bundle.name / "eval").mkdir(exist_ok=True)
     shutil.copy(SCHEMA, root / "models" / bundle.name / "eval" / "schema.json")  # what prepare_schema.py downloads
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", PYTHONPATH=str(BLOCK))
     for mode in ("min", "full"):
         result = subprocess.run(
             [sys.executable, "ci/verify_bundle.py", "-b", bundle.name, "-m", mode],
