@@ -7,7 +7,7 @@ import logging
 import pytest
 import torch
 
-from monai_jattn.settings import SettingError
+from monai_jattn.setting_checks import SettingError
 from monai_jattn.speed import resolve_speed_settings
 
 

@@ -32,7 +32,7 @@ from PIL import Image
 from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, displayed, nested_dirs, require_dir
 from monai_jattn.datasets.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
-from monai_jattn.settings import SettingError, check_count, check_image_size
+from monai_jattn.setting_checks import SettingError, check_count, check_image_size
 from monai_jattn.utils import save_image_atomic
 
 __all__ = [

@@ -26,7 +26,7 @@ from monai_jattn.datasets.chasedb1 import (
     write_chasedb1_sample,
     zoom_to_drive,
 )
-from monai_jattn.settings import SettingError
+from monai_jattn.setting_checks import SettingError
 
 SIZE = (96, 100)  # (height, width): not square, so that a swapped axis cannot go unnoticed
 
