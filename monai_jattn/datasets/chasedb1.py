@@ -33,7 +33,7 @@ from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, displayed,
 from monai_jattn.datasets.synthetic import synthesize_fundus
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.setting_checks import SettingError, check_count, check_image_size
-from monai_jattn.utils import save_image_atomic
+from monai_jattn.atomic_write import save_image_atomic
 
 __all__ = [
     "CHASEDB1_IMAGE_SIZE",

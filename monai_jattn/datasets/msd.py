@@ -32,7 +32,7 @@ from monai.data import load_decathlon_datalist
 from monai_jattn.data.checks import DatasetError
 from monai_jattn.datasets.registry import DatasetSpec, SampleOption
 from monai_jattn.setting_checks import SettingError, check_count, check_positive_int
-from monai_jattn.utils import write_atomic, write_json_atomic
+from monai_jattn.atomic_write import write_atomic, write_json_atomic
 
 __all__ = [
     "MSD_DATASET_JSON",

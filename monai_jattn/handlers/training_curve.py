@@ -14,7 +14,7 @@ from ignite.engine import Engine, Events
 from matplotlib.figure import Figure
 from monai.handlers import from_engine
 
-from monai_jattn.utils import write_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_atomic, write_text_atomic
 
 __all__ = ["TrainingCurveSaver", "plot_training_curve"]
 
