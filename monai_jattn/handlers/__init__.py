@@ -1,8 +1,8 @@
 """Ignite / MONAI handlers used by the monai-jattn bundles."""
 
 from .checkpoint_loader import (
+    CheckedCheckpointLoader,
     CheckpointError,
-    CheckpointLoader,
     describe_fit,
     load_checkpoint,
     load_pretrained,
@@ -27,8 +27,8 @@ from .training_curve import TrainingCurveSaver, plot_training_curve
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
     "METRIC_TITLES",
+    "CheckedCheckpointLoader",
     "CheckpointError",
-    "CheckpointLoader",
     "FailedItemError",
     "IterationBudget",
     "NameFailedItems",
