@@ -23,7 +23,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from monai_jattn.data.checks import DatasetError, check_datalist
+from monai_jattn.data.checks import check_datalist
+from monai_jattn.data.errors import DatasetError
 from monai_jattn.data.split import split_train_val
 from monai_jattn.datasets import DatasetSpec, dataset_names, get_dataset
 from monai_jattn.setting_checks import SettingError, check_count, check_positive_int

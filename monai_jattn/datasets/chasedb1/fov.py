@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from monai_jattn.atomic_write import save_image_atomic
-from monai_jattn.data.checks import DatasetError, displayed
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.image_2d import displayed
 
 __all__ = ["FOV_CACHE_ENV", "FOV_THRESHOLD", "FOV_VERSION", "chasedb1_fov", "chasedb1_fov_cache_dir", "fov_diameter"]
 

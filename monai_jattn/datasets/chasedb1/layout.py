@@ -8,7 +8,9 @@ import os
 import re
 from pathlib import Path
 
-from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, nested_dirs, require_dir
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.folders import nested_dirs, require_dir
+from monai_jattn.data.image_2d import SUPPORTED_SUFFIXES
 from monai_jattn.datasets.chasedb1.fov import _FOV_FILE, _cached_fov, chasedb1_fov_cache_dir
 
 __all__ = ["CHASEDB1_IMAGE_SIZE", "CHASEDB1_SPLITS", "chasedb1_datalist", "chasedb1_has_split", "find_chasedb1_dir"]

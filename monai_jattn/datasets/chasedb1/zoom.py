@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 from monai_jattn.datasets.chasedb1.fov import fov_diameter
 from monai_jattn.datasets.chasedb1.layout import CHASEDB1_SPLITS, chasedb1_datalist, chasedb1_has_split, find_chasedb1_dir
 

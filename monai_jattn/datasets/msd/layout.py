@@ -15,7 +15,7 @@ from nibabel.affines import voxel_sizes
 import numpy as np
 from monai.data import load_decathlon_datalist
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 
 __all__ = ["MSD_DATASET_JSON", "MSD_FALLBACK_FACTS", "msd_datalist", "msd_facts", "msd_has_split", "nifti_id"]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 from monai_jattn.datasets.msd.layout import _load_header
 
 __all__ = ["READ_CHUNK_BYTES", "check_msd_files", "inspect_nifti"]
