@@ -32,7 +32,7 @@ from monai.bundle import ConfigParser
 from monai.bundle.reference_resolver import ReferenceResolver
 from monai.bundle.utils import MERGE_KEY, merge_kv
 
-from monai_jattn.utils import write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = [
     "COMMON",

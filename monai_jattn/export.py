@@ -30,7 +30,7 @@ import torch
 from monai.bundle import ConfigParser
 
 from monai_jattn.handlers.checkpoint_loader import load_checkpoint
-from monai_jattn.utils import write_atomic
+from monai_jattn.atomic_write import write_atomic
 
 __all__ = ["export_program", "main"]
 

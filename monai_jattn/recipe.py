@@ -17,7 +17,7 @@ from monai.handlers import StatsHandler, TensorBoardStatsHandler, from_engine
 from monai.utils import str2bool
 
 from monai_jattn.distributed import barrier, is_main_process
-from monai_jattn.handlers.checkpoint_loader import CheckpointLoader, load_pretrained
+from monai_jattn.handlers.checkpoint_loader import CheckedCheckpointLoader, load_pretrained
 from monai_jattn.handlers.iteration_budget import IterationBudget
 from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
 from monai_jattn.handlers.nan_loss import StopOnNanLoss
@@ -160,7 +160,7 @@ class TrainingRun:
         barrier()
         _quiet_unless_main(self.trainer, self.validator)
         if self.resume:
-            CheckpointLoader(
+            CheckedCheckpointLoader(
                 load_path=os.path.join(self.ckpt_dir, self.latest_name),
                 load_dict=dict(self.resume_state),
                 map_location=self.trainer.state.device,

@@ -19,7 +19,7 @@ from pathlib import Path
 from monai.utils import str2bool
 
 from monai_jattn.run_lock import RunLock
-from monai_jattn.utils import WriteError, describe_write_error
+from monai_jattn.atomic_write import WriteError, describe_write_error
 
 __all__ = [
     "RunFolderError",
@@ -186,7 +186,7 @@ def _utc_now() -> str:
 
 
 def remove_temporary_files(folder: str | os.PathLike) -> list[Path]:
-    """Remove the hidden temporary files (``.<name>.<random><suffix>``) that `monai_jattn.utils.write_atomic`
+    """Remove the hidden temporary files (``.<name>.<random><suffix>``) that `monai_jattn.atomic_write.write_atomic`
     leaves when a process is killed while writing, e.g. ``.latest.pt.x1y2z3.pt``. Each removal is logged.
 
     Args:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from monai_jattn.utils import WriteError, describe_write_error
+from monai_jattn.atomic_write import WriteError, describe_write_error
 
 __all__ = ["check_tracking_uri", "tracking_store_folder"]
 

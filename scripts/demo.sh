@@ -69,7 +69,7 @@ import numpy as np
 from PIL import Image
 
 from monai_jattn.datasets.drive import drive_datalist
-from monai_jattn.utils import write_json_atomic
+from monai_jattn.atomic_write import write_json_atomic
 
 data, out = sys.argv[1:]
 test = drive_datalist(data, "test", require_labels=True)

@@ -38,7 +38,7 @@ step() {
 step environment 30 bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1; \
     nproc; $PY -c 'import torch, monai, ignite; print(torch.__version__, torch.cuda.is_available(), \
     monai.__version__, ignite.__version__)'"
-step cuda_tests 60 "$PY" -m pytest -q -p no:cacheprovider tests/test_training.py
+step cuda_tests 60 "$PY" -m pytest -q -p no:cacheprovider tests/test_speed.py
 
 cd "$REPO/bundles/drive_jattn_segmentation" || exit 1
 step drive_shipped_weights 90 "$PY" -m monai.bundle run \

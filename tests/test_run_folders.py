@@ -14,7 +14,7 @@ import pytest
 
 from monai_jattn.run_folders import RunFolderError, check_writable, prepare_evaluation, prepare_training
 from monai_jattn.run_lock import RunLock, RunLockError
-from monai_jattn.utils import WriteError
+from monai_jattn.atomic_write import WriteError
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ the data command line (`python -m monai_jattn.datasets`) and the synthetic image
 `monai_jattn.datasets`; this package imports none.
 """
 
-from .checks import SUPPORTED_SUFFIXES, DatasetError, FileInspector, ReadableImages, check_datalist
+from .checks import FileInspector, ReadableImages, check_datalist
+from .errors import DatasetError
+from .image_2d import SUPPORTED_SUFFIXES
 from .deferred import datalist_or_empty
 from .patch_loader import CachedPatchLoader
 from .sources import batch_files

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 
 __all__ = ["datalist_or_empty"]
 

@@ -16,7 +16,7 @@ from monai.transforms.utils import correct_crop_centers
 from monai.utils import convert_to_tensor, ensure_tuple
 
 from monai_jattn.data.sources import batch_files
-from monai_jattn.settings import check_positive_int
+from monai_jattn.setting_checks import check_positive_int
 
 __all__ = ["CachedPatchLoader"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from monai.data import NibabelWriter
 
-from monai_jattn.utils import WriteError, write_atomic
+from monai_jattn.atomic_write import WriteError, write_atomic
 
 __all__ = ["NewFileNibabelWriter"]
 
@@ -19,7 +19,7 @@ class NewFileNibabelWriter(NibabelWriter):
     """
     MONAI's `NibabelWriter` that writes each file atomically and never over an existing one: a crash leaves no
     half-written ``.nii.gz``, and an existing file (an earlier result, a file of the user's, another input's
-    prediction of the same name) stops the run with a `monai_jattn.utils.WriteError` naming it.
+    prediction of the same name) stops the run with a `monai_jattn.atomic_write.WriteError` naming it.
 
     Example (a bundle config)::
 

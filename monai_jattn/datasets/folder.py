@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.folders import require_dir
+from monai_jattn.data.image_2d import SUPPORTED_SUFFIXES
 from monai_jattn.datasets.registry import dataset_names, get_dataset
 
 __all__ = ["image_folder_datalist"]

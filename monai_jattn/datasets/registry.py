@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 from monai_jattn.data.split import split_train_val
 
 __all__ = [

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from monai_jattn.utils import save_image_atomic
+from monai_jattn.atomic_write import save_image_atomic
 
 __all__ = [
     "BLACK_WHITE",

@@ -37,7 +37,7 @@ from monai_jattn.datasets import get_dataset
 from monai_jattn.experiments.ablation_report import write_report
 from monai_jattn.experiments.bundle_runs import find_bundle, run_bundle
 from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
-from monai_jattn.utils import write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = ["run_ablation", "collect_results"]
 

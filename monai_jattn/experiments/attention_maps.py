@@ -30,7 +30,7 @@ from monai.bundle import ConfigParser
 from monai_jattn.experiments.figures import load_picture
 from monai_jattn.networks.blocks.pointwise_attention import PointWiseAttention
 from monai_jattn.networks.blocks.self_attention import SelfAttention
-from monai_jattn.utils import save_figure_atomic
+from monai_jattn.atomic_write import save_figure_atomic
 
 __all__ = [
     "AttentionMaps",

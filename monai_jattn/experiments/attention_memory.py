@@ -19,7 +19,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from tqdm import tqdm
 
-from monai_jattn.utils import save_figure_atomic
+from monai_jattn.atomic_write import save_figure_atomic
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import median_seconds, peak_memory_bytes
 from monai_jattn.networks import DenseUNet, SelfAttention

@@ -32,7 +32,7 @@ from monai_jattn.experiments.attention_memory import plot_attention_memory, self
 from monai_jattn.experiments.benchmark_report import add_ratios, benchmark_markdown
 from monai_jattn.experiments.compared_models import BASELINE, MODELS
 from monai_jattn.experiments.model_costs import INFER_SIZES, TRAIN_SIZES, benchmark_models
-from monai_jattn.utils import write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = ["FULL_SETTINGS", "QUICK_SETTINGS", "Judge", "run_benchmark", "main"]
 

@@ -34,7 +34,7 @@ from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import median_seconds, synchronize
 from monai_jattn.networks.names import MODEL_VARIANTS
-from monai_jattn.utils import write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = [
     "END_TO_END_MODELS",

@@ -21,7 +21,7 @@ from monai_jattn.experiments.results import (
 )
 from monai_jattn.networks.names import short_label
 from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key
-from monai_jattn.utils import save_figure_atomic
+from monai_jattn.atomic_write import save_figure_atomic
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
 

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from monai_jattn.experiments.bundle_runs import run_bundle
 from monai_jattn.experiments.formatting import three_digits
-from monai_jattn.utils import save_figure_atomic, write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import save_figure_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["RECIPES", "parse_recipe", "run_time_to_quality", "read_curves", "first_time_to", "write_time_to_quality"]
 

@@ -5,7 +5,7 @@ import importlib
 _SOURCES = {
     "CONFUSION_MATRIX_METRICS": "metrics_report",
     "CheckpointError": "checkpoint_loader",
-    "CheckpointLoader": "checkpoint_loader",
+    "CheckedCheckpointLoader": "checkpoint_loader",
     "FailedItemError": "failed_item",
     "IterationBudget": "iteration_budget",
     "LatestCheckpointSaver": "latest_checkpoint",
@@ -49,8 +49,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
     "METRIC_TITLES",
+    "CheckedCheckpointLoader",
     "CheckpointError",
-    "CheckpointLoader",
     "FailedItemError",
     "IterationBudget",
     "NameFailedItems",

@@ -12,7 +12,7 @@ from ignite.engine import Engine
 from monai.handlers import CheckpointLoader as _MonaiCheckpointLoader
 from monai.utils import str2bool
 
-__all__ = ["CheckpointError", "CheckpointLoader", "describe_fit", "load_checkpoint", "load_pretrained", "model_weights"]
+__all__ = ["CheckedCheckpointLoader", "CheckpointError", "describe_fit", "load_checkpoint", "load_pretrained", "model_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _is_zip(path: str) -> bool:
         return f.read(4) == b"PK\x03\x04"  # PyTorch checkpoints are zip archives
 
 
-class CheckpointLoader(_MonaiCheckpointLoader):
+class CheckedCheckpointLoader(_MonaiCheckpointLoader):
     """
     MONAI's `CheckpointLoader` whose errors name the checkpoint and the cause: a missing, empty,
     truncated, corrupt or unsafe file (see `load_checkpoint`), or one whose weights do not fit the network
@@ -77,7 +77,7 @@ class CheckpointLoader(_MonaiCheckpointLoader):
 
     Example::
 
-        CheckpointLoader(load_path="models/model.pt", load_dict={"model": net}).attach(evaluator)
+        CheckedCheckpointLoader(load_path="models/model.pt", load_dict={"model": net}).attach(evaluator)
     """
 
     def __init__(self, *args: Any, max_iterations: int | None = None, **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import DiskSaver
 from monai.handlers import CheckpointSaver
 
-from monai_jattn.utils import write_atomic
+from monai_jattn.atomic_write import write_atomic
 
 __all__ = ["LatestCheckpointSaver", "ResumableCheckpointSaver"]
 
@@ -86,9 +86,9 @@ class ResumableCheckpointSaver(CheckpointSaver):
     """
     MONAI's `CheckpointSaver` with a ``state_dict()``, the counterpart of its ``load_state_dict()``:
     the key-metric tracking (the best scores so far and their files) can then be saved with the
-    training state, e.g. by `LatestCheckpointSaver`, and restored by `CheckpointLoader` on resume,
+    training state, e.g. by `LatestCheckpointSaver`, and restored by `CheckedCheckpointLoader` on resume,
     so that a resumed run replaces the best model (``key_metric_filename``) only with a better one.
-    Every file is written atomically (`monai_jattn.utils.write_atomic`): a new best model replaces the
+    Every file is written atomically (`monai_jattn.atomic_write.write_atomic`): a new best model replaces the
     old one in one step, so a run killed while saving leaves the previous best model, never a
     half-written one (MONAI's saver deletes the old file, then writes the new one in place), and a
     failed save names the file and the cause. All arguments are `CheckpointSaver`'s.

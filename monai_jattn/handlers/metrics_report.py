@@ -25,7 +25,7 @@ from monai_jattn.metrics.names import (
     PROTOCOL_TITLES,
     metric_key,
 )
-from monai_jattn.utils import write_text_atomic
+from monai_jattn.atomic_write import write_text_atomic
 
 __all__ = [
     "CONFUSION_MATRIX_METRICS",

@@ -14,7 +14,7 @@ from ignite.engine import Engine, Events
 from matplotlib.figure import Figure
 from monai.handlers import from_engine
 
-from monai_jattn.utils import write_atomic, write_text_atomic
+from monai_jattn.atomic_write import write_atomic, write_text_atomic
 
 __all__ = ["TrainingCurveSaver", "plot_training_curve"]
 
@@ -34,7 +34,7 @@ class TrainingCurveSaver:
     and plots them to ``output_dir/<filename>.png`` (both written atomically). When a run resumes
     from a checkpoint, the existing curve is kept up to the restored iteration, so the curve of a
     resumed run is continuous (the restored iteration is read when the first epoch starts, after
-    every ``STARTED`` handler, such as `CheckpointLoader`, has run). In a distributed run only
+    every ``STARTED`` handler, such as `CheckedCheckpointLoader`, has run). In a distributed run only
     ``save_rank`` records and writes.
 
     Args:

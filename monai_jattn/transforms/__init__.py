@@ -14,8 +14,8 @@ from .batch import (
     RandScaleIntensityBatchd,
 )
 from .intensity import DRIVEPreprocess, DRIVEPreprocessd
-from .io import LoadImage2Dd
-from .load import LoadImageNamingFilesd
+from .load_2d import LoadImage2Dd
+from .load_naming_files import LoadImageNamingFilesd
 from .postprocess import ForegroundProbabilityd, MaskedPixelsd, SaveSegmentationPNGd
 
 __all__ = [

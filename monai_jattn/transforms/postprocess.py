@@ -20,8 +20,8 @@ from monai.transforms import LabelToContour, MapTransform, Transform
 from monai.visualize import blend_images
 
 from monai_jattn.data.sources import batch_files
-from monai_jattn.transforms.io import LoadImage2Dd
-from monai_jattn.utils import WriteError, write_atomic
+from monai_jattn.transforms.load_2d import LoadImage2Dd
+from monai_jattn.atomic_write import WriteError, write_atomic
 
 __all__ = ["ForegroundProbabilityd", "MaskedPixelsd", "SaveSegmentationPNGd"]
 
@@ -167,7 +167,7 @@ class SaveSegmentationPNGd(Transform):
     `monai_jattn.datasets.image_folder_datalist` gives them, but never lead out of ``output_dir``.
     If ``fov_key`` is given and the data has that mask, probability and mask are set to 0 outside it
     (data without the key is written as it is). Every file is written atomically, and never over an existing
-    file (`monai_jattn.utils.WriteError` naming both). The data is returned unchanged.
+    file (`monai_jattn.atomic_write.WriteError` naming both). The data is returned unchanged.
 
     Args:
         output_dir: folder for the PNGs (created if needed).

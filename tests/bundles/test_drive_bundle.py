@@ -37,7 +37,7 @@ from monai_jattn.data import DatasetError
 from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 from monai_jattn.handlers import CheckpointError
 from monai_jattn.run_folders import RunFolderError
-from monai_jattn.settings import SettingError
+from monai_jattn.setting_checks import SettingError
 
 CONFIGS = configs("drive_jattn_segmentation")
 TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"

@@ -51,7 +51,7 @@ def test_an_unwritable_store_names_tracking_uri(tmp_path):
     """Issue 28 U8: MLflow's "unable to open database file" or "No such file or directory: '/proc/mlruns'" named no
     setting. The check runs in initialize, before any handler is built (no data needed, nothing written)."""
     from monai_jattn.errors import root_cause
-    from monai_jattn.utils import WriteError
+    from monai_jattn.atomic_write import WriteError
 
     folder = configs("drive_jattn_segmentation")
     uri = "sqlite:////proc/mlflow/mlruns.db"

@@ -181,7 +181,7 @@ def test_inference_with_no_readable_image_fails_before_running_naming_every_file
     ],
 )
 def test_an_image_the_zoom_shrinks_below_one_pixel_is_a_problem_of_that_file(tmp_path, size, zoom, problem):
-    from monai_jattn.data.checks import inspect_image_2d
+    from monai_jattn.data.image_2d import inspect_image_2d
 
     path = tmp_path / "tiny.png"
     Image.new("RGB", size).save(path)

@@ -11,7 +11,7 @@ from monai_jattn.data import check_datalist
 from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
 from monai_jattn.datasets.isic2017 import isic2017_datalist, ISIC2017_SAMPLE_SIZES, write_isic2017_sample
 from monai_jattn.datasets.synthetic import synthesize_dermoscopy, synthesize_fundus
-from monai_jattn.settings import SettingError
+from monai_jattn.setting_checks import SettingError
 from monai_jattn.transforms import LoadImage2Dd
 
 

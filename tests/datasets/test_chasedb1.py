@@ -26,7 +26,7 @@ from monai_jattn.datasets.chasedb1 import (
     write_chasedb1_sample,
     zoom_to_drive,
 )
-from monai_jattn.settings import SettingError
+from monai_jattn.setting_checks import SettingError
 
 SIZE = (96, 100)  # (height, width): not square, so that a swapped axis cannot go unnoticed
 
@@ -213,7 +213,7 @@ def test_fov_of_a_noisy_disc_is_the_disc_in_one_piece_without_holes():
 def test_fov_cache_is_computed_once_and_again_for_new_content(sample_copy, monkeypatch):
     calls = []
     compute = chasedb1.chasedb1_fov
-    monkeypatch.setattr(chasedb1, "chasedb1_fov", lambda rgb: calls.append(1) or compute(rgb))
+    monkeypatch.setattr(chasedb1.fov, "chasedb1_fov", lambda rgb: calls.append(1) or compute(rgb))
     first = chasedb1_datalist(sample_copy, "test")
     assert len(calls) == 2
     mask = Path(first[0]["mask"])
@@ -231,8 +231,8 @@ def test_fov_cache_is_computed_once_and_again_for_new_content(sample_copy, monke
     replaced = chasedb1_datalist(sample_copy, "test")[1]["mask"]
     assert len(calls) == 3 and not read(replaced).any()
     assert sorted(p.name for p in mask.parent.glob("Image_11R_fov_*")) == [Path(replaced).name]  # old entry gone
-    monkeypatch.setattr(chasedb1, "FOV_VERSION", chasedb1.FOV_VERSION + 1)
-    assert f"_v{chasedb1.FOV_VERSION}_" in Path(chasedb1_datalist(sample_copy, "test")[0]["mask"]).name
+    monkeypatch.setattr(chasedb1.fov, "FOV_VERSION", chasedb1.FOV_VERSION + 1)
+    assert f"_v{chasedb1.fov.FOV_VERSION}_" in Path(chasedb1_datalist(sample_copy, "test")[0]["mask"]).name
     assert len(calls) == 5  # a new algorithm version recomputes every image
 
 

@@ -239,7 +239,7 @@ def test_inspect_nifti_reads_every_chunk_of_a_compressed_file(tmp_path, monkeypa
     damage beyond the first chunk is found (with real chunks of 16 MiB, as a file larger than that would be)."""
     from monai_jattn.datasets import msd
 
-    monkeypatch.setattr(msd, "READ_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(msd.nifti, "READ_CHUNK_BYTES", 1024)
     path = tmp_path / "v.nii.gz"
     volume = np.random.default_rng(0).random((20, 16, 10)).astype(np.float32)  # 12,800 bytes of voxels: 13 chunks
     nib.save(nib.Nifti1Image(volume, np.eye(4)), path)

@@ -1,4 +1,4 @@
-"""CheckpointLoader / load_checkpoint: a checkpoint that cannot be used is named, with the cause in words."""
+"""CheckedCheckpointLoader / load_checkpoint: a checkpoint that cannot be used is named, with the cause in words."""
 
 import os
 import pickle
@@ -8,7 +8,7 @@ import pytest
 import torch
 from ignite.engine import Engine
 
-from monai_jattn.handlers import CheckpointError, CheckpointLoader, load_checkpoint
+from monai_jattn.handlers import CheckedCheckpointLoader, CheckpointError, load_checkpoint
 
 
 class Unsafe:
@@ -24,7 +24,7 @@ class Malicious:
 
 def load_into_network(path, net):
     engine = Engine(lambda engine, batch: None)
-    CheckpointLoader(load_path=str(path), load_dict={"model": net}).attach(engine)
+    CheckedCheckpointLoader(load_path=str(path), load_dict={"model": net}).attach(engine)
     engine.run([0])
 
 
@@ -197,7 +197,7 @@ def test_a_partial_fit_is_listed_never_loaded(tmp_path):
 
 
 def test_evaluating_another_network_is_refused(tmp_path):
-    """The evaluation's CheckpointLoader loads strictly: a JA model.pt into a network of other attention, or a
+    """The evaluation's CheckedCheckpointLoader loads strictly: a JA model.pt into a network of other attention, or a
     model.pt that lacks some of the network's tensors, stops the run."""
     path = tmp_path / "model.pt"
     torch.save(_tiny_densenet("ja").state_dict(), path)
@@ -229,7 +229,7 @@ def test_a_training_checkpoint_of_the_same_network_starts_a_fine_tune(tmp_path, 
 
 def _resume(path, epoch_length, max_epochs, max_iterations=None):
     trainer = Engine(lambda engine, batch: None)
-    loader = CheckpointLoader(load_path=str(path), load_dict={"trainer": trainer}, max_iterations=max_iterations)
+    loader = CheckedCheckpointLoader(load_path=str(path), load_dict={"trainer": trainer}, max_iterations=max_iterations)
     loader.attach(trainer)
     trainer.run(range(epoch_length), max_epochs=max_epochs, epoch_length=epoch_length)
     return trainer

@@ -63,5 +63,5 @@ def test_bundles_attach_it_before_the_stats_handler(bundle, config):
     """Second, after the checkpoint loader (which the zoo's tests disable as ``handlers#0``)."""
     configs = json.loads((REPO / "bundles" / bundle / "configs" / config).read_text())
     handlers = [h["_target_"] for h in configs["handlers" if config == "inference.json" else "validate#handlers"]]
-    first = ["monai_jattn.handlers.CheckpointLoader", "monai_jattn.handlers.NameFailedItems", "StatsHandler"]
+    first = ["monai_jattn.handlers.CheckedCheckpointLoader", "monai_jattn.handlers.NameFailedItems", "StatsHandler"]
     assert handlers[:3] == first

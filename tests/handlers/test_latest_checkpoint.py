@@ -9,7 +9,7 @@ from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader
 
 from monai_jattn.handlers import LatestCheckpointSaver, ResumableCheckpointSaver
-from monai_jattn.utils import WriteError
+from monai_jattn.atomic_write import WriteError
 
 
 def make_trainer(seed=0):

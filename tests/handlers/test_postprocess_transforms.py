@@ -232,7 +232,7 @@ def test_overlay_blended_in_strips_equals_monai_blend_of_the_whole_image(tmp_pat
 
 
 def test_outputs_keep_the_ids_sub_folder_and_never_replace_a_file(tmp_path, loaded):
-    from monai_jattn.utils import WriteError
+    from monai_jattn.atomic_write import WriteError
 
     data, _ = loaded
     out_dir = tmp_path / "out"

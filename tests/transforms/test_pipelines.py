@@ -1,5 +1,7 @@
 """The ready-made DRIVE and ISIC-2017 pipelines: shapes, FOV patches, determinism, inversion, configs."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from monai.bundle import ConfigParser
@@ -8,6 +10,7 @@ from monai.transforms import Invertd
 from monai.utils import set_determinism
 
 from monai_jattn.datasets import image_folder_datalist
+from monai_jattn.datasets.drive import transforms as drive_transforms
 from monai_jattn.datasets.drive import drive_datalist, drive_eval_transforms, drive_train_transforms, write_drive_sample
 from monai_jattn.datasets.isic2017 import (
     isic2017_datalist,
@@ -15,6 +18,8 @@ from monai_jattn.datasets.isic2017 import (
     isic2017_train_transforms,
     write_isic2017_sample,
 )
+from monai_jattn.datasets.isic2017 import transforms as isic2017_transforms
+from monai_jattn.transforms.pipelines import augmentation_config
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +155,70 @@ def test_pipelines_can_be_built_from_a_bundle_config(isic_root):
     data = parser.get_parsed_content("preprocessing")(isic2017_datalist(isic_root)[0])
     assert data["image"].shape == (3, 64, 48)
     assert len(parser.get_parsed_content("drive").transforms) > 3
+
+
+BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+
+
+def bundle_augmentation(bundle: str, **overrides) -> list[dict]:
+    """A bundle's built ``train#augmentation`` as configs: the enabled entries, their expressions evaluated."""
+    parser, instances = ConfigParser(), ConfigParser()
+    for each in (parser, instances):
+        each.read_config(BUNDLES / bundle / "configs" / "train.json")
+        each.update(overrides)
+    listing = []
+    for index in range(len(parser["train"]["augmentation"]["transforms"])):
+        item = f"train#augmentation#transforms#{index}"
+        config = parser.get_parsed_content(item, instantiate=False).get_config()
+        if "_disabled_" in config and parser.get_parsed_content(f"{item}#_disabled_"):
+            continue
+        listing.append({key: value for key, value in config.items() if key != "_disabled_"})
+    batch_types = [type(t).__name__ for t in instances.get_parsed_content("train#augmentation").transforms]
+    assert batch_types == [config["_target_"].rsplit(".", 1)[-1] for config in listing]
+    return listing
+
+
+def python_augmentation(monkeypatch, module, build) -> list[dict]:
+    """The `augmentation_config` from which a dataset's Python pipeline (``build``) makes its augmentations; the
+    transforms it gets are checked to be those the listing names."""
+    calls, made = [], []
+    real = module.augmentations
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        made.extend(real(*args, **kwargs))
+        return made
+
+    monkeypatch.setattr(module, "augmentations", spy)
+    build()
+    assert len(calls) == 1
+    listing = augmentation_config(*calls[0][0], **calls[0][1])
+    assert [type(t).__name__ for t in made] == [config["_target_"] for config in listing]
+    return listing
+
+
+@pytest.mark.parametrize(
+    "bundle,overrides,module,build",
+    [
+        ("drive_jattn_segmentation", {"patch_size": [128, 128]}, drive_transforms, lambda: drive_train_transforms(128)),
+        ("drive_jattn_segmentation", {"patch_size": [96, 128]}, drive_transforms, lambda: drive_train_transforms((96, 128))),
+        ("isic2017_jattn_segmentation", {}, isic2017_transforms, lambda: isic2017_train_transforms()),
+    ],
+    ids=["drive-square", "drive-oblong", "isic2017"],
+)
+def test_python_pipelines_augment_as_the_bundles(monkeypatch, bundle, overrides, module, build):
+    """One recipe: the Python pipelines' augmentations are the bundle's ``train#augmentation``, transform by
+    transform (MONAI's ``RandFlipd`` where the bundle has its batch form ``RandFlipBatchd``) with the same
+    arguments; the Python route's extra keys (DRIVE's FOV ``mask``) follow the label (nearest)."""
+    bundle_listing = bundle_augmentation(bundle, **overrides)
+    listing = python_augmentation(monkeypatch, module, build)
+    assert len(listing) == len(bundle_listing)
+    for mine, theirs in zip(listing, bundle_listing):
+        theirs = dict(theirs)
+        assert mine.pop("_target_") == theirs.pop("_target_").rsplit(".", 1)[-1].replace("Batchd", "d")
+        assert set(mine) == set(theirs)
+        for key, value in theirs.items():
+            if key in ("keys", "mode") and isinstance(value, list):  # the bundle's batches: image and label only
+                assert mine[key][: len(value)] == value and set(mine[key][len(value):]) <= {"mask", "nearest"}
+            else:
+                assert mine[key] == pytest.approx(value), key

@@ -18,7 +18,8 @@ import os
 import re
 from pathlib import Path
 
-from monai_jattn.data.checks import DatasetError, nested_dirs, require_dir
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.folders import nested_dirs, require_dir
 
 __all__ = ["DRIVE_SPLITS", "find_drive_dir", "has_drive_split", "drive_datalist", "drive_official_role"]
 

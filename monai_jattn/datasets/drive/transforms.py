@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from monai.transforms import Compose, FgBgToIndicesd, RandCropByPosNegLabeld
 
 from monai_jattn.transforms.intensity import DRIVEPreprocessd
-from monai_jattn.transforms.io import LoadImage2Dd
+from monai_jattn.transforms.load_2d import LoadImage2Dd
 from monai_jattn.transforms.pipelines import array_size, augmentations
 
 __all__ = ["drive_train_transforms", "drive_eval_transforms"]

@@ -15,7 +15,9 @@ import os
 import re
 from pathlib import Path
 
-from monai_jattn.data.checks import SUPPORTED_SUFFIXES, DatasetError, require_dir
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.folders import require_dir
+from monai_jattn.data.image_2d import SUPPORTED_SUFFIXES
 
 __all__ = [
     "ISIC2017_FOLDERS",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from monai.transforms import Compose, Resized, ScaleIntensityRanged
 
-from monai_jattn.transforms.io import LoadImage2Dd
+from monai_jattn.transforms.load_2d import LoadImage2Dd
 from monai_jattn.transforms.pipelines import array_size, augmentations
 
 __all__ = ["isic2017_train_transforms", "isic2017_eval_transforms"]

@@ -13,7 +13,7 @@ from monai.networks.nets.basic_unet import UpCat
 from monai_jattn.networks.blocks.attention_block import ATTENTION_TYPES, get_attention_block, get_attention_type
 from monai_jattn.networks.blocks.dense_block import DenseBlock, DenseTransition
 from monai_jattn.networks.blocks.joint_attention import ja_variant_number
-from monai_jattn.settings import check_positive_int
+from monai_jattn.setting_checks import check_positive_int
 
 __all__ = ["DenseUNet", "DenseUNetSA", "DenseUNetPWA", "DenseUNetJA"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from monai.transforms import LoadImaged
 
-from monai_jattn.data.checks import DatasetError
+from monai_jattn.data.errors import DatasetError
 
 __all__ = ["LoadImageNamingFilesd"]
 

@@ -13,8 +13,8 @@ from monai.transforms import LoadImage, MapTransform
 from monai.utils import ensure_tuple
 from PIL import Image
 
-from monai_jattn.data.checks import (
-    DatasetError,
+from monai_jattn.data.errors import DatasetError
+from monai_jattn.data.image_2d import (
     binary_foreground,
     check_suffix,
     describe_unreadable,
@@ -38,7 +38,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _to_grey(image: Image.Image) -> Image.Image:
     """PIL converter for binary files (labels, masks): the image as displayed (EXIF orientation applied), as an
-    8-bit 0/255 grey image of its `monai_jattn.data.checks.binary_foreground` (which refuses a file that is not
+    8-bit 0/255 grey image of its `monai_jattn.data.image_2d.binary_foreground` (which refuses a file that is not
     binary, as `monai_jattn.data.check_datalist` does)."""
     foreground = binary_foreground(displayed(image))
     return Image.fromarray(np.where(foreground, 255, 0).astype(np.uint8), "L")
@@ -51,9 +51,9 @@ class LoadImage2Dd(MapTransform):
     applied first, so arrays, shapes and metadata are those of the displayed image.
     Images become 3-channel RGB float32 MetaTensors (values 0-255) whatever their file mode and bit
     depth: 16-bit images are scaled by 255/65535 and 32-bit float images, which must hold values in
-    [0, 1], by 255 (see `monai_jattn.data.checks.HIGH_BIT_DEPTH_RANGES`); other images are refused;
+    [0, 1], by 255 (see `monai_jattn.data.image_2d.HIGH_BIT_DEPTH_RANGES`); other images are refused;
     ``binary_keys`` (labels, FOV masks) become 1-channel float32 0/1 MetaTensors as
-    `monai_jattn.data.checks.binary_foreground` defines them (the definition `check_datalist` checks):
+    `monai_jattn.data.image_2d.binary_foreground` defines them (the definition `check_datalist` checks):
     0 and one foreground value; GIFs that open in palette mode "P" go through their palette and are split
     between the two grey levels they use, so that near-black/near-white and 0/1 palettes are both read right;
     float labels are foreground above 0, and a mask held only in the alpha channel is read from it; a file

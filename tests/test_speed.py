@@ -7,8 +7,8 @@ import logging
 import pytest
 import torch
 
-from monai_jattn.settings import SettingError
-from monai_jattn.training import resolve_speed_settings
+from monai_jattn.setting_checks import SettingError
+from monai_jattn.speed import resolve_speed_settings
 
 
 def test_cpu_defaults_are_plain_float32():
@@ -27,7 +27,7 @@ def test_cpu_defaults_are_plain_float32():
 def test_cpu_amp_is_bfloat16_autocast_in_the_inferer(caplog):
     settings = resolve_speed_settings("cpu", amp=True)
     assert settings["cpu_autocast"] and not settings["amp"] and settings["amp_kwargs"] == {}
-    with caplog.at_level(logging.WARNING, logger="monai_jattn.training"):
+    with caplog.at_level(logging.WARNING, logger="monai_jattn.speed"):
         assert resolve_speed_settings("cpu", amp=True, amp_dtype="float16")["cpu_autocast"]
     assert "autocast runs in bfloat16 there" in caplog.text
 
@@ -40,7 +40,7 @@ def test_cpu_amp_is_bfloat16_autocast_in_the_inferer(caplog):
     ],
 )
 def test_settings_the_device_cannot_honour_are_logged(setting, message, caplog):
-    with caplog.at_level(logging.WARNING, logger="monai_jattn.training"):
+    with caplog.at_level(logging.WARNING, logger="monai_jattn.speed"):
         settings = resolve_speed_settings(**setting)
     assert message in caplog.text
     assert not settings["amp"] and not settings["cpu_autocast"] and settings["compile_kwargs"] == {}
@@ -48,7 +48,7 @@ def test_settings_the_device_cannot_honour_are_logged(setting, message, caplog):
 
 def test_compile_without_a_compiler_falls_back_with_a_log(monkeypatch, caplog):
     monkeypatch.setattr("shutil.which", lambda name: None)
-    with caplog.at_level(logging.WARNING, logger="monai_jattn.training"):
+    with caplog.at_level(logging.WARNING, logger="monai_jattn.speed"):
         settings = resolve_speed_settings("cpu", compile=True)
     assert not settings["compile"] and "no C/C++ compiler" in caplog.text
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from monai_jattn.utils import WriteError, write_atomic, write_json_atomic, write_text_atomic
+from monai_jattn.atomic_write import WriteError, write_atomic, write_json_atomic, write_text_atomic
 
 
 def test_written_files_are_complete_and_get_the_usual_mode(tmp_path):

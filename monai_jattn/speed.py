@@ -8,7 +8,7 @@ import shutil
 
 import torch
 
-from monai_jattn.settings import check_device
+from monai_jattn.setting_checks import check_device
 
 __all__ = ["resolve_speed_settings"]
 
@@ -53,7 +53,7 @@ def resolve_speed_settings(
         for MONAI's engines (CUDA), ``cpu_autocast`` for ``AutocastInferer`` (bfloat16).
 
     Raises:
-        SettingError: for a device this machine does not have (see `monai_jattn.settings.check_device`).
+        SettingError: for a device this machine does not have (see `monai_jattn.setting_checks.check_device`).
         ValueError: for an unknown ``amp_dtype``.
     """
     device = check_device(device)
