@@ -30,13 +30,15 @@ from monai.bundle import ConfigParser
 from monai.data import save_net_with_metadata
 
 import monai_jattn
-from monai_jattn.bundles import CONFIGS, SHIPPED, BundleConfigError, built_configs, format_config
+from monai_jattn.bundle_build import CONFIGS, BundleConfigError, built_configs, format_config
 
 __all__ = ["export_bundle", "standalone_inference", "standalone_metadata", "STANDALONE_PACKAGES"]
 
 logger = logging.getLogger(__name__)
 
 SCRIPTS = Path(__file__).parent / "standalone"
+SHIPPED = ("LICENSE", "large_files.yml", "docs", "models/model.pt")
+"""What a shared bundle folder holds besides its configs, models/model.ts and scripts/."""
 TARGETS = {
     "monai_jattn.transforms.LoadImage2Dd": "scripts.images.LoadPhotod",
     "monai_jattn.transforms.DRIVEPreprocessd": "scripts.images.DRIVEPreprocessd",
@@ -44,6 +46,7 @@ TARGETS = {
     "monai_jattn.transforms.SaveSegmentationPNGd": "scripts.images.SavePNGd",
     "monai_jattn.transforms.LoadImageNamingFilesd": "LoadImaged",
     "monai_jattn.handlers.NameFailedItems": "scripts.run.NameFailedItems",
+    "monai_jattn.data.writers.NewFileNibabelWriter": "scripts.volumes.NewFileNibabelWriter",
 }
 """The package's components in inference.json and what the standalone inference.json names instead."""
 STANDALONE_PACKAGES = ("pytorch-ignite", "fire", "pillow", "nibabel", "opencv-python-headless", "matplotlib")

@@ -62,7 +62,6 @@ __all__ = [  # the build's names stay importable from here
 
 BUNDLES_ENV = "MONAI_JATTN_BUNDLES"
 """The environment variable naming the folder that holds the bundles (e.g. ``drive_jattn_segmentation/``)."""
-SHIPPED = ("LICENSE", "large_files.yml", "docs", "models/model.pt")  # what a shared bundle folder holds besides configs
 
 logger = logging.getLogger(__name__)
 

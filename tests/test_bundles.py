@@ -26,16 +26,25 @@ def checkout(tmp_path: Path) -> Path:
 
 def test_export_copies_the_bundle_as_it_is_shared(checkout, tmp_path):
     (checkout / "drive" / "models" / "trained").mkdir(parents=True)
-    (checkout / "drive" / "models" / "model.pt").write_bytes(b"weights")
     (checkout / "drive" / "models" / "trained" / "latest.pt").write_bytes(b"a run")
     (checkout / "drive" / "eval").mkdir()
     folder = export_bundle(checkout / "drive", tmp_path / "zoo")
     assert folder == tmp_path / "zoo" / "drive"
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     configs = [f"configs/{name}" for name in built_configs(checkout / "drive")]
-    assert files == sorted(["LICENSE", "docs/README.md", "models/model.pt", *configs])  # no sources, runs or outputs
+    scripts = sorted(f"scripts/{p.name}" for p in (REPO / "monai_jattn" / "standalone").glob("*.py"))
+    # no sources, runs or outputs; without models/model.pt (as MSD ships) there is no models/model.ts either
+    assert files == sorted(["LICENSE", "docs/README.md", *configs, *scripts])
     with pytest.raises(FileExistsError, match="drive: exists"):
         export_bundle(checkout / "drive", tmp_path / "zoo")
+
+
+def test_export_refuses_damaged_weights_and_leaves_nothing(checkout, tmp_path):
+    (checkout / "drive" / "models").mkdir(parents=True, exist_ok=True)
+    (checkout / "drive" / "models" / "model.pt").write_bytes(b"weights")
+    with pytest.raises(Exception, match=r"models/model.pt: the checkpoint is corrupt"):
+        export_bundle(checkout / "drive", tmp_path / "zoo")
+    assert not (tmp_path / "zoo").exists() or not any((tmp_path / "zoo").iterdir())
 
 
 def test_command_line(checkout, tmp_path, capsys):

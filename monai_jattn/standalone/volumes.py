@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from monai.data import load_decathlon_datalist
+from monai.data import NibabelWriter, load_decathlon_datalist
 
 from .images import InputError
 
-__all__ = ["list_test_volumes"]
+__all__ = ["NewFileNibabelWriter", "list_test_volumes"]
+
+
+class NewFileNibabelWriter(NibabelWriter):
+    """MONAI's `NibabelWriter` that writes to a temporary file beside ``filename`` and links it into place, so that
+    no half-written volume is left and an existing file is never replaced (`FileExistsError` names it)."""
+
+    def write(self, filename: Any, verbose: bool = False, **obj_kwargs: Any) -> None:
+        path = str(filename)
+        suffix = ".nii.gz" if path.endswith(".nii.gz") else Path(path).suffix
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix, dir=folder)
+        os.close(handle)
+        try:
+            NibabelWriter.write(self, tmp, verbose=verbose, **obj_kwargs)
+            os.link(tmp, path)  # fails when path exists: an existing file is never replaced
+        finally:
+            os.unlink(tmp)
 
 
 def list_test_volumes(root: str | os.PathLike, missing_ok: bool = False) -> list[dict]:
