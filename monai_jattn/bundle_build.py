@@ -284,8 +284,7 @@ def reading_order(config: dict) -> dict:
         value = config[key]
         if _is_section(value):
             inner = {
-                k: Counter(r.split(_SEP)[1] for r, _ in _refs(v) if r.startswith(key + _SEP))
-                for k, v in value.items()
+                k: Counter(r.split(_SEP)[1] for r, _ in _refs(v) if r.startswith(key + _SEP)) for k, v in value.items()
             }
             value = {k: value[k] for k in _ordered_level(value, inner, {k: (0, i) for i, k in enumerate(value)})}
         ordered[key] = value

@@ -79,7 +79,8 @@ def _retarget(node: Any) -> Any:
 
 def standalone_inference(config: dict) -> dict:
     """The standalone ``inference.json`` from the built one: the network is ``<ckpt_dir>/model.ts`` (weights
-    inside, so no checkpoint loader; the MSD bundle's channels and dimensions are read from it), the package's transforms and handlers are MONAI's or ``scripts.*``, the images are
+    inside, so no checkpoint loader; the MSD bundle's channels and dimensions are read from it), the package's
+    transforms and handlers are MONAI's or ``scripts.*``, the images are
     listed and checked by ``scripts.images.list_images`` / ``scripts.volumes.list_test_volumes`` and
     ``scripts.run.InferenceRun``.
 
@@ -121,7 +122,8 @@ def standalone_inference(config: dict) -> dict:
 
 def standalone_metadata(meta: dict, needs_package: list[str]) -> dict:
     """``metadata.json`` of the exported folder: the standalone inference's packages pinned in
-    ``required_packages_version`` (`STANDALONE_PACKAGES`); ``monai_jattn_package`` says which configs need the package and its version
+    ``required_packages_version`` (`STANDALONE_PACKAGES`); ``monai_jattn_package`` says which configs need the
+    package and its version
     (it is on no package index, so it is not a requirement the zoo's CI would try to install)."""
     out = deepcopy(meta)
     out.pop("optional_packages_version", None)
@@ -148,7 +150,9 @@ def _describe_channels(meta: dict, sizes: dict[str, int]) -> None:
             if item["num_channels"] != sizes[key]:
                 item["num_channels"] = sizes[key]
                 names = ("background", *(f"class {i}" for i in range(1, sizes[key])))
-                item["channel_def"] = {str(i): names[i] if part == "outputs" else f"channel {i}" for i in range(sizes[key])}
+                item["channel_def"] = {
+                    str(i): names[i] if part == "outputs" else f"channel {i}" for i in range(sizes[key])
+                }
             item["spatial_shape"] = ["16*n"] * sizes["spatial_dims"]
 
 

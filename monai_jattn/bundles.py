@@ -41,7 +41,6 @@ from monai_jattn.bundle_build import (
     merge_config,
     reading_order,
 )
-from monai_jattn.atomic_write import write_text_atomic
 
 __all__ = [  # the build's names stay importable from here
     "COMMON",

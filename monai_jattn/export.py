@@ -29,8 +29,8 @@ from pathlib import Path
 import torch
 from monai.bundle import ConfigParser
 
-from monai_jattn.handlers.checkpoint_loader import load_checkpoint
 from monai_jattn.atomic_write import write_atomic
+from monai_jattn.handlers.checkpoint_loader import load_checkpoint
 
 __all__ = ["export_program", "main"]
 
@@ -103,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--input_shape", required=True, help='e.g. "[1, 1, 128, 128]"; the batch stays free')
     parser.add_argument("--net_id", default="network_def", help="the config id of the network")
     parser.add_argument("--max_batch", type=int, default=1024)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --filepath (never the checkpoint)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --filepath (never the checkpoint)"
+    )
     args, extra = parser.parse_known_args(argv)
     overrides = _overrides(extra, parser)
     target = Path(args.filepath)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from monai.utils import str2bool
 
-from monai_jattn.run_lock import RunLock
 from monai_jattn.atomic_write import WriteError, describe_write_error
+from monai_jattn.run_lock import RunLock
 
 __all__ = [
     "RunFolderError",

@@ -24,7 +24,8 @@ class RunLockError(RuntimeError):
 class RunLock:
     """
     An exclusive lock on a folder: the file ``folder/lock_name``, created complete in one step (a hard
-    link), holding the holder's PID, host and process start time as JSON. `acquire` refuses a lock held by a live process; a lock
+    link), holding the holder's PID, host and process start time as JSON. `acquire` refuses a lock held by a live
+    process; a lock
     left by a process that no longer exists (killed, crashed) is logged and taken over. The lock is released
     by `release`, on leaving a ``with`` block, or at interpreter exit.
 

@@ -54,8 +54,10 @@ def check_tracking_uri(tracking_uri: str | None, output_dir: str | os.PathLike |
     except OSError as e:
         cause = describe_write_error(e, existing if existing.is_dir() else existing.parent)
         inside = output_dir is not None and Path(output_dir).resolve() in (folder.resolve(), *folder.resolve().parents)
-        where = f"output_dir {output_dir}, which holds the MLflow store of tracking_uri {tracking_uri}" if inside else (
-            f"tracking_uri {tracking_uri}: its MLflow store {folder}"
+        where = (
+            f"output_dir {output_dir}, which holds the MLflow store of tracking_uri {tracking_uri}"
+            if inside
+            else (f"tracking_uri {tracking_uri}: its MLflow store {folder}")
         )
         raise WriteError(
             f"{where}: cannot write there ({existing}: {cause}); choose a writable --output_dir, or set --tracking_uri "

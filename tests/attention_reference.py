@@ -18,7 +18,10 @@ Function = Callable[[torch.Tensor], torch.Tensor]
 def layer_norm(t: torch.Tensor, norm: torch.nn.LayerNorm) -> torch.Tensor:
     """LayerNorm over the last dimension, written out, in float64."""
     centred = t - t.mean(-1, keepdim=True)
-    return centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight.double() + norm.bias.double()
+    return (
+        centred / torch.sqrt(centred.pow(2).mean(-1, keepdim=True) + norm.eps) * norm.weight.double()
+        + norm.bias.double()
+    )
 
 
 def reference_self_attention(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from monai_jattn.bundles import COMMON, SOURCE, built_configs, bundle_names, export_bundle, main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,4 +57,3 @@ def test_command_line(checkout, tmp_path, capsys):
     assert "no bundle nothing; its bundles: drive" in capsys.readouterr().err
     assert main(["--bundles_root", str(checkout), "export", "drive", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "drive" / "configs" / "metadata.json").is_file()
-

@@ -81,4 +81,3 @@ def test_another_tools_hook_is_kept(monkeypatch):
     monkeypatch.setattr(sys, "excepthook", theirs)
     errors.show_cause_last()
     assert sys.excepthook is theirs
-

@@ -73,10 +73,21 @@ def test_network_overrides_are_accepted(tmp_path):
     weights = tmp_path / "sa.pt"
     torch.save(network.state_dict(), weights)
     out = tmp_path / "sa.pt2"
-    args = ["--config_file", config, "--ckpt_file", str(weights), "--filepath", str(out), "--input_shape", "[1, 1, 32, 32]"]
+    args = [
+        "--config_file",
+        config,
+        "--ckpt_file",
+        str(weights),
+        "--filepath",
+        str(out),
+        "--input_shape",
+        "[1, 1, 32, 32]",
+    ]
     assert main(args + ["--network_def#attention", "sa"]) == 0
     image = torch.rand(1, 1, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(torch.export.load(str(out)).module()(image), network.eval()(image))
     with pytest.raises(SystemExit):
-        main(args[:-4] + ["--filepath", str(tmp_path / "x.pt2"), "--input_shape", "[1, 1, 32, 32]", "--no_such#id", "1"])
+        main(
+            args[:-4] + ["--filepath", str(tmp_path / "x.pt2"), "--input_shape", "[1, 1, 32, 32]", "--no_such#id", "1"]
+        )

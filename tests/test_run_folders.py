@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from monai_jattn.atomic_write import WriteError
 from monai_jattn.run_folders import RunFolderError, check_writable, prepare_evaluation, prepare_training
 from monai_jattn.run_lock import RunLock, RunLockError
-from monai_jattn.atomic_write import WriteError
 
 
 @pytest.fixture

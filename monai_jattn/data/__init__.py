@@ -4,9 +4,9 @@ the data command line (`python -m monai_jattn.datasets`) and the synthetic image
 """
 
 from .checks import FileInspector, ReadableImages, check_datalist
+from .deferred import datalist_or_empty
 from .errors import DatasetError
 from .image_2d import SUPPORTED_SUFFIXES
-from .deferred import datalist_or_empty
 from .patch_loader import CachedPatchLoader
 from .sources import batch_files
 from .split import split_train_val

@@ -23,12 +23,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from monai_jattn.atomic_write import write_text_atomic
 from monai_jattn.data.checks import check_datalist
 from monai_jattn.data.errors import DatasetError
 from monai_jattn.data.split import split_train_val
 from monai_jattn.datasets import DatasetSpec, dataset_names, get_dataset
 from monai_jattn.setting_checks import SettingError, check_count, check_positive_int
-from monai_jattn.atomic_write import write_text_atomic
 
 __all__ = ["dataset_sections", "dataset_table", "write_datalist_json", "main"]
 

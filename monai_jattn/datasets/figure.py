@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from monai.utils import set_determinism
 
-from monai_jattn.datasets.registry import get_dataset
 from monai_jattn.atomic_write import write_atomic
+from monai_jattn.datasets.registry import get_dataset
 
 __all__ = ["plot_preprocessing"]
 

@@ -55,7 +55,8 @@ def _files_under(root: Path) -> list[Path]:
 def image_folder_datalist(root: str | os.PathLike) -> list[dict]:
     """List every image under ``root`` (recursively) for inference.
 
-    Linked folders are followed (each real folder is listed once). ``root`` may be a folder of the user's own ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
+    Linked folders are followed (each real folder is listed once). ``root`` may be a folder of the user's own
+    ``.tif``/``.tiff``/``.gif``/``.jpg``/``.jpeg``/
     ``.png`` images, or a dataset folder in the official layout of a registered dataset. Every image
     file is listed, whatever its name, except the files that a registered dataset's official layout
     marks as not images to segment (its `DatasetSpec.official_role`), e.g. DRIVE labels

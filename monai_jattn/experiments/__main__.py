@@ -18,7 +18,8 @@ Examples::
         --output_dir outputs/ablation_small
 
     # the PWA map and the SA weights of three pixels of a trained DenseUNet-JA, over a DRIVE image
-    python -m monai_jattn.experiments attention-maps --checkpoint outputs/ablation_small/runs/ja9_seed0/models/model.pt \\
+    python -m monai_jattn.experiments attention-maps \\
+        --checkpoint outputs/ablation_small/runs/ja9_seed0/models/model.pt \\
         --image data/drive_sample/test/images/01_test.tif --out attention.png --points 280,290 150,200 400,420 \\
         --network_overrides '{"growth_rate": 8}'
 """
@@ -62,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--data_label",
         default="",
-        help='names the data in the report and figure titles, e.g. "synthetic DRIVE sample" (default: the dataset name)',
+        help='names the data in the report and figure titles, e.g. "synthetic DRIVE sample" (default: the dataset '
+        "name)",
     )
 
     ablation = commands.add_parser("ablation", parents=[common], help="train and evaluate the models, then report")
@@ -70,14 +72,16 @@ def _parser() -> argparse.ArgumentParser:
         "--models",
         nargs="+",
         default=None,
-        help=f"comma- or space-separated, from {','.join(MODEL_VARIANTS)}; default the paper's twelve (all but basic_unet)",
+        help=f"comma- or space-separated, from {','.join(MODEL_VARIANTS)}; default the paper's twelve (all but "
+        "basic_unet)",
     )
     ablation.add_argument("--max_iterations", type=int, required=True, help="training iterations of every run")
     ablation.add_argument("--seeds", type=parse_seeds, default=[0], help="comma-separated, e.g. 0,1,2 (default 0)")
     ablation.add_argument(
         "--val_interval",
         type=int,
-        help="iterations between validations, a divisor of --max_iterations (default: the largest one up to the bundle's)",
+        help="iterations between validations, a divisor of --max_iterations (default: the largest one up to the "
+        "bundle's)",
     )
     ablation.add_argument("--batch_size", type=int, help="training batch size (default: the bundle's, 4)")
     ablation.add_argument("--device", help="e.g. cpu or cuda:0 (default: the bundle's choice)")
@@ -122,7 +126,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         nargs=2,
         metavar=("WIDTH", "HEIGHT"),
-        help="run on a window around the points (e.g. 128 128, the bundle's inference window) instead of the whole image",
+        help="run on a window around the points (e.g. 128 128, the bundle's inference window) instead of the whole "
+        "image",
     )
     maps.add_argument(
         "--bundle_dir",

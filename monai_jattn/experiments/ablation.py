@@ -33,11 +33,11 @@ from typing import Any
 from monai.bundle import ComponentLocator, ConfigParser
 from tqdm import tqdm
 
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 from monai_jattn.datasets import get_dataset
 from monai_jattn.experiments.ablation_report import write_report
 from monai_jattn.experiments.bundle_runs import find_bundle, run_bundle
 from monai_jattn.networks.names import MODEL_VARIANTS, parse_model_names
-from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = ["run_ablation", "collect_results"]
 
@@ -96,7 +96,8 @@ def _run_one(
         if previous != settings:
             changed = sorted(k for k in settings if previous.get(k) != settings[k])
             raise ValueError(
-                f"{run_dir} was started with other settings ({', '.join(changed)}: {[previous.get(k) for k in changed]} "
+                f"{run_dir} was started with other settings ({', '.join(changed)}: "
+                f"{[previous.get(k) for k in changed]} "
                 f"now {[settings[k] for k in changed]}); use another --output_dir or delete that run."
             )
         if (run_dir / "done").exists():
@@ -237,7 +238,8 @@ def run_ablation(
     if max_iterations % val_interval:
         raise ValueError(
             f"val_interval ({val_interval}) must divide max_iterations ({max_iterations}): the bundles train whole "
-            f"epochs of val_interval iterations, so the run would train {-(-max_iterations // val_interval) * val_interval}."
+            "epochs of val_interval iterations, so the run would train "
+            f"{-(-max_iterations // val_interval) * val_interval}."
         )
     output_dir = Path(output_dir)
     rows = []

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from monai_jattn.atomic_write import write_text_atomic
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets import dataset_datalist, get_dataset
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
 from monai_jattn.experiments.paper_results import PAPER_RESULTS
 from monai_jattn.experiments.results import main_dice, paper_table_markdown, results_markdown, write_results_csv
-from monai_jattn.atomic_write import write_text_atomic
 
 __all__ = ["write_report"]
 

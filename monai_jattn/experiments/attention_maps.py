@@ -27,10 +27,10 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from monai.bundle import ConfigParser
 
+from monai_jattn.atomic_write import save_figure_atomic
 from monai_jattn.experiments.figures import load_picture
 from monai_jattn.networks.blocks.pointwise_attention import PointWiseAttention
 from monai_jattn.networks.blocks.self_attention import SelfAttention
-from monai_jattn.atomic_write import save_figure_atomic
 
 __all__ = [
     "AttentionMaps",
@@ -104,7 +104,9 @@ def attention_maps(network: nn.Module, image: torch.Tensor, points: Sequence[Seq
     padded = [f * k for f, k in zip(feature_size, stride)]
 
     def to_image(maps: torch.Tensor, mode: str) -> np.ndarray:
-        up = F.interpolate(maps.float(), size=padded, mode=mode, **({"align_corners": False} if mode != "nearest" else {}))
+        up = F.interpolate(
+            maps.float(), size=padded, mode=mode, **({"align_corners": False} if mode != "nearest" else {})
+        )
         return up[..., : size[0], : size[1]].cpu().numpy()
 
     pwa_map = None
@@ -140,7 +142,9 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
         panels.append(("PWA map", maps.pwa.T, None))
     if maps.sa is not None:
         uniform = 1.0 / float(np.prod(maps.feature_size))
-        panels += [(f"SA weights of point {i + 1} (even: {uniform:.2g})", maps.sa[i].T, i) for i in range(len(maps.points))]
+        panels += [
+            (f"SA weights of point {i + 1} (even: {uniform:.2g})", maps.sa[i].T, i) for i in range(len(maps.points))
+        ]
     grey = picture if picture.ndim == 2 else picture.mean(axis=-1)
     grey = grey / max(float(grey.max()), 1e-8)
     figure = Figure(figsize=(3.0 * len(panels), 3.4))
@@ -158,7 +162,9 @@ def plot_attention_maps(picture: np.ndarray, maps: AttentionMaps, path: str | os
             if point is None or point == i:
                 axis.plot(x, y, marker="+", markersize=10, markeredgewidth=2, color=colours[i % len(colours)])
                 if point is None:
-                    axis.annotate(str(i + 1), (x, y), xytext=(4, 4), textcoords="offset points", color="white", fontsize=8)
+                    axis.annotate(
+                        str(i + 1), (x, y), xytext=(4, 4), textcoords="offset points", color="white", fontsize=8
+                    )
         axis.set_title(label, fontsize=8)
         axis.set_xticks([])
         axis.set_yticks([])
@@ -217,7 +223,9 @@ def window_origin(size: Sequence[int], window: Sequence[int], points: Sequence[S
     origin = tuple(int(min(max(round(c - w / 2), 0), s - w)) for c, w, s in zip(centre, window, size))
     outside = [tuple(p) for p in points if not all(o <= v < o + w for v, o, w in zip(p, origin, window))]
     if outside:
-        raise ValueError(f"points {outside} do not fit one window {list(window)} (placed at {origin}); choose closer points.")
+        raise ValueError(
+            f"points {outside} do not fit one window {list(window)} (placed at {origin}); choose closer points."
+        )
     return origin[0], origin[1]
 
 

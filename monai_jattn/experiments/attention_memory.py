@@ -8,8 +8,8 @@ alone, forward and backward, on inputs of growing size. The contrast is the same
 
 from __future__ import annotations
 
-import math
 import functools
+import math
 import os
 import sys
 from collections.abc import Sequence

@@ -28,11 +28,11 @@ from typing import Any
 import monai
 import torch
 
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.attention_memory import plot_attention_memory, self_attention_memory_curve
 from monai_jattn.experiments.benchmark_report import add_ratios, benchmark_markdown
 from monai_jattn.experiments.compared_models import BASELINE, MODELS
 from monai_jattn.experiments.model_costs import INFER_SIZES, TRAIN_SIZES, benchmark_models
-from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = ["FULL_SETTINGS", "QUICK_SETTINGS", "Judge", "run_benchmark", "main"]
 
@@ -62,6 +62,7 @@ QUICK_SETTINGS: dict[str, Any] = {
     "naive_max_positions": 4096,
 }
 """``--quick``: smaller sizes (half a DRIVE image), fewer repeats; a couple of minutes on a CPU."""
+
 
 def _environment(device: torch.device, amp: bool) -> dict[str, Any]:
     if device.type == "cuda":

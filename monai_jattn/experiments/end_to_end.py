@@ -30,11 +30,11 @@ import torch
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow
 
+from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.formatting import three_digits
 from monai_jattn.experiments.measure import median_seconds, synchronize
 from monai_jattn.networks.names import MODEL_VARIANTS
-from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
 
 __all__ = [
     "END_TO_END_MODELS",
@@ -230,7 +230,8 @@ def markdown(rows: Sequence[dict[str, Any]], environment: str) -> str:
     lines = [
         environment,
         "",
-        "| model | data path | device | end to end (it/s) | iteration (ms) | bare step (ms) | one batch (ms) | iteration / step |",
+        "| model | data path | device | end to end (it/s) | iteration (ms) | bare step (ms) | one batch (ms) "
+        "| iteration / step |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from monai.data import PILReader
 from monai.transforms import LoadImage
 
+from monai_jattn.atomic_write import save_figure_atomic
 from monai_jattn.experiments.results import (
     main_dice,
     metric_columns,
@@ -19,9 +20,8 @@ from monai_jattn.experiments.results import (
     row_protocols,
     summarise,
 )
-from monai_jattn.networks.names import short_label
 from monai_jattn.metrics.names import PROTOCOL_TITLES, metric_key
-from monai_jattn.atomic_write import save_figure_atomic
+from monai_jattn.networks.names import short_label
 
 __all__ = ["load_picture", "plot_dice_bars", "plot_segmentation_grid"]
 

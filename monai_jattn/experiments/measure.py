@@ -187,4 +187,3 @@ def forward_flops(model: torch.nn.Module, input_shape: Sequence[int]) -> int:
     with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
         meta_model(torch.empty(tuple(input_shape), device="meta"))
     return int(counter.get_total_flops())
-

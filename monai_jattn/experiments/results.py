@@ -12,8 +12,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from monai_jattn.metrics.names import METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
 from monai_jattn.atomic_write import write_text_atomic
+from monai_jattn.metrics.names import METRIC_TITLES, OBSERVER2_PREFIX, PROTOCOL_TITLES, metric_key
 from monai_jattn.networks.names import MODEL_VARIANTS, paper_label
 
 __all__ = [

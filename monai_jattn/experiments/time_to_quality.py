@@ -30,9 +30,9 @@ from typing import Any
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from monai_jattn.atomic_write import save_figure_atomic, write_json_atomic, write_text_atomic
 from monai_jattn.experiments.bundle_runs import run_bundle
 from monai_jattn.experiments.formatting import three_digits
-from monai_jattn.atomic_write import save_figure_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["RECIPES", "parse_recipe", "run_time_to_quality", "read_curves", "first_time_to", "write_time_to_quality"]
 
@@ -123,7 +123,9 @@ def run_time_to_quality(
             },
         )
         write_text_atomic(run_dir / "done", "")
-    curves = {path.parent.parent.name: path for path in sorted((output_dir / "runs").glob("*/train/training_curve.json"))}
+    curves = {
+        path.parent.parent.name: path for path in sorted((output_dir / "runs").glob("*/train/training_curve.json"))
+    }
     rows = read_curves(curves)
     write_time_to_quality(rows, output_dir, targets, data_label)
     return rows
@@ -207,7 +209,9 @@ def write_time_to_quality(
         points = sorted(points, key=lambda r: r["iteration"])
         label = f"{recipe}, seed {seed}"
         by_time.plot([p["seconds"] / 60 for p in points], [p["value"] for p in points], "o-", label=label, markersize=3)
-        by_iteration.plot([p["iteration"] for p in points], [p["value"] for p in points], "o-", label=label, markersize=3)
+        by_iteration.plot(
+            [p["iteration"] for p in points], [p["value"] for p in points], "o-", label=label, markersize=3
+        )
     for target in targets:
         for ax in (by_time, by_iteration):
             ax.axhline(target, color="grey", linestyle=":", linewidth=1)
@@ -224,7 +228,14 @@ def write_time_to_quality(
     lines.append("|---|---:|---:|---:|---:|---:|" + "---:|" * len(targets))
     for (recipe, seed), points in runs.items():
         best = max(points, key=lambda r: r["value"])
-        cells = [recipe, str(seed), str(len(points)), f"{best['value']:.4f}", three_digits(best["seconds"] / 60), str(best["iteration"])]
+        cells = [
+            recipe,
+            str(seed),
+            str(len(points)),
+            f"{best['value']:.4f}",
+            three_digits(best["seconds"] / 60),
+            str(best["iteration"]),
+        ]
         for target in targets:
             reached = first_time_to(points, target)
             cells.append("not reached" if reached is None else three_digits(reached[0] / 60))
@@ -239,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from monai_jattn.experiments.arguments import parse_override, parse_seeds
     from monai_jattn.experiments.bundle_runs import bundle_datasets, find_bundle
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", default="drive", choices=bundle_datasets(), help="the dataset; its bundle trains")
     parser.add_argument("--dataset_dir", help="the dataset in its official layout (not needed with --collect_only)")
     parser.add_argument("--bundle_dir", help="the bundle folder (default: the dataset's bundle of this checkout)")
@@ -269,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as error:
         parser.error(str(error))
     if args.collect_only:
-        curves = {p.parent.parent.name: p for p in sorted(Path(args.output_dir, "runs").glob("*/train/training_curve.json"))}
+        curves = {
+            p.parent.parent.name: p for p in sorted(Path(args.output_dir, "runs").glob("*/train/training_curve.json"))
+        }
         if not curves:
             parser.error(f"no training curves under {Path(args.output_dir, 'runs')}")
         write_time_to_quality(read_curves(curves), args.output_dir, args.target, args.data_label)

@@ -12,7 +12,14 @@ from ignite.engine import Engine
 from monai.handlers import CheckpointLoader as _MonaiCheckpointLoader
 from monai.utils import str2bool
 
-__all__ = ["CheckedCheckpointLoader", "CheckpointError", "describe_fit", "load_checkpoint", "load_pretrained", "model_weights"]
+__all__ = [
+    "CheckedCheckpointLoader",
+    "CheckpointError",
+    "describe_fit",
+    "load_checkpoint",
+    "load_pretrained",
+    "model_weights",
+]
 
 logger = logging.getLogger(__name__)
 

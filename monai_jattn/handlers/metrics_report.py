@@ -17,6 +17,7 @@ from ignite.engine import Engine, Events
 from monai.handlers import from_engine
 from monai.utils import string_list_all_gather
 
+from monai_jattn.atomic_write import write_text_atomic
 from monai_jattn.metrics.confusion import confusion_matrix_values, empty_reference
 from monai_jattn.metrics.names import (
     CONFUSION_MATRIX_METRICS,
@@ -25,7 +26,6 @@ from monai_jattn.metrics.names import (
     PROTOCOL_TITLES,
     metric_key,
 )
-from monai_jattn.atomic_write import write_text_atomic
 
 __all__ = [
     "CONFUSION_MATRIX_METRICS",
@@ -206,7 +206,6 @@ class MetricsReportSaver:
                 )
             values[name] = detail[:, 0].tolist()
         return values
-
 
     def empty_references(self, engine: Engine, num_images: int) -> list[bool] | None:
         """Whether each image's reference has no foreground, from the first confusion matrices the model's metrics

@@ -160,4 +160,7 @@ def plot_training_curve(curve: dict) -> Figure:
 
 
 def _empty_curve(metric_name: str | None) -> dict:
-    return {"loss": {"iteration": [], "value": []}, "validation": {"metric": metric_name, "iteration": [], "value": [], "seconds": []}}
+    return {
+        "loss": {"iteration": [], "value": []},
+        "validation": {"metric": metric_name, "iteration": [], "value": [], "seconds": []},
+    }

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from monai.data import MetaTensor, PILReader, PILWriter
+from monai.data import PILReader, PILWriter
 from monai.transforms import LabelToContour, LoadImage, MapTransform
 from monai.utils import convert_data_type, convert_to_dst_type, ensure_tuple
 from monai.visualize import blend_images
@@ -261,7 +261,9 @@ class SavePNGd:
         source = str(data["image"].meta["filename_or_obj"])
         original = self._loader.load(source)
         if tuple(original.shape[1:]) != tuple(pred.shape[1:]) or prob.shape != pred.shape:
-            raise ValueError(f"{source}: prediction shape {tuple(pred.shape)} unlike the image's {tuple(original.shape)}")
+            raise ValueError(
+                f"{source}: prediction shape {tuple(pred.shape)} unlike the image's {tuple(original.shape)}"
+            )
         outline = LabelToContour()(pred) if self.overlay == "contour" else pred
         overlay = blend_images(
             original / 255.0, outline, self.alpha, self.cmap, rescale_arrays=False, transparent_background=True

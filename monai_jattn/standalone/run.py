@@ -46,8 +46,12 @@ def claim_output_dir(
         )
 
     if out.is_dir() and (entries := os.listdir(out)):
-        raise refuse_used(entries) if CLAIM not in entries else InputError(
-            f"output_dir {output_dir}: another inference run uses this folder ({CLAIM}); give a new --output_dir"
+        raise (
+            refuse_used(entries)
+            if CLAIM not in entries
+            else InputError(
+                f"output_dir {output_dir}: another inference run uses this folder ({CLAIM}); give a new --output_dir"
+            )
         )
     if not claim:
         return out
@@ -145,7 +149,9 @@ class InferenceRun:
         self.dataset.data = readable
         self.evaluator.run()
         if problems:
-            raise InputError(f"{len(problems)} unreadable input(s), the others were segmented:\n  " + "\n  ".join(problems))
+            raise InputError(
+                f"{len(problems)} unreadable input(s), the others were segmented:\n  " + "\n  ".join(problems)
+            )
 
 
 class NameFailedItems:

@@ -19,9 +19,9 @@ from monai.data.meta_tensor import MetaTensor
 from monai.transforms import LabelToContour, MapTransform, Transform
 from monai.visualize import blend_images
 
+from monai_jattn.atomic_write import WriteError, write_atomic
 from monai_jattn.data.sources import batch_files
 from monai_jattn.transforms.load_2d import LoadImage2Dd
-from monai_jattn.atomic_write import WriteError, write_atomic
 
 __all__ = ["ForegroundProbabilityd", "MaskedPixelsd", "SaveSegmentationPNGd"]
 

@@ -175,7 +175,9 @@ def check_properties_and_metadata(configs_dir: Path, overrides: dict, **verify_a
         assert workflow.check_properties() == []
     meta = str(configs_dir / "metadata.json")
     verify_metadata(meta_file=meta, filepath=str(SCHEMA))
-    verify_net_in_out(net_id="network_def", meta_file=meta, config_file=str(configs_dir / "inference.json"), **verify_args)
+    verify_net_in_out(
+        net_id="network_def", meta_file=meta, config_file=str(configs_dir / "inference.json"), **verify_args
+    )
 
 
 def check_torchscript_export(configs_dir: Path, checkpoint: Path, ts_file: Path, image: torch.Tensor) -> None:
@@ -203,9 +205,7 @@ def checkpoint_network(configs_dir: Path, checkpoint: Path) -> torch.nn.Module:
     return network.eval()
 
 
-def check_builds_without_data(
-    configs_dir: Path, missing: Path, run_dir: Path, evaluate_ids: tuple[str, ...]
-) -> None:
+def check_builds_without_data(configs_dir: Path, missing: Path, run_dir: Path, evaluate_ids: tuple[str, ...]) -> None:
     """Every workflow of the bundle builds while ``missing`` (its ``dataset_dir``) does not exist, as
     ``monai.bundle`` and the model zoo build them; running one raises the `DatasetError` naming the folder.
 

@@ -21,9 +21,9 @@ from bundle_helpers import (
 )
 from metrics_reference import confusion_metrics
 
-from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.chasedb1 import chasedb1_datalist
+from monai_jattn.datasets.drive import write_drive_sample
 
 CONFIGS = configs("drive_jattn_segmentation")
 TRAIN, EVALUATE = CONFIGS / "train.json", CONFIGS / "evaluate.json"

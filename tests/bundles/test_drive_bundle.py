@@ -35,7 +35,6 @@ from PIL import Image
 
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
-from monai_jattn.handlers import CheckpointError
 from monai_jattn.run_folders import RunFolderError
 from monai_jattn.setting_checks import SettingError
 

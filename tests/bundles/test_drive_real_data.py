@@ -16,7 +16,9 @@ from monai_jattn.datasets.drive import drive_datalist
 REAL_DRIVE = REPO.parent / "shared" / "data" / "DRIVE"
 CONFIGS = configs("drive_jattn_segmentation")
 
-pytestmark = pytest.mark.skipif(not (REAL_DRIVE / "test" / "2nd_manual").is_dir(), reason=f"no real DRIVE at {REAL_DRIVE}")
+pytestmark = pytest.mark.skipif(
+    not (REAL_DRIVE / "test" / "2nd_manual").is_dir(), reason=f"no real DRIVE at {REAL_DRIVE}"
+)
 
 
 def test_second_observer_on_the_real_test_set(tmp_path):
@@ -40,6 +42,7 @@ def test_second_observer_on_the_real_test_set(tmp_path):
     }
     for key, value in expected.items():
         assert summary[key] == pytest.approx(value, abs=5e-5), key
-    assert "| 2nd observer | whole image | 0.7743 | 0.9819 | 0.7889 | 0.9637 | – |" in (
-        tmp_path / "eval" / "metrics.md"
-    ).read_text()
+    assert (
+        "| 2nd observer | whole image | 0.7743 | 0.9819 | 0.7889 | 0.9637 | – |"
+        in (tmp_path / "eval" / "metrics.md").read_text()
+    )

@@ -154,7 +154,9 @@ def test_an_empty_reference_is_scored_and_reported_never_dropped(tmp_path, foreg
     assert "Mean over the 3 test images" not in report
     assert f"1 of the 3 images have an empty reference (no foreground pixel): {empty_id}." in report
     for title in ("Recall", "AUC"):
-        undefined = f"- {title}: mean over 2 of the 3 images; undefined (nan in metrics_per_image.csv) for 1: {empty_id}."
+        undefined = (
+            f"- {title}: mean over 2 of the 3 images; undefined (nan in metrics_per_image.csv) for 1: {empty_id}."
+        )
         assert undefined in report
     assert "- Dice:" not in report and "- Jaccard:" not in report  # defined for every image
 

@@ -49,7 +49,11 @@ def run(bundle: Path, dataset: Path, output: Path, standalone_route: bool, fail:
         args += [f"--{key}", str(value)]
     result = subprocess.run(
         [sys.executable, "-m", "monai.bundle", "run", "--config_file", "configs/inference.json", *args],
-        cwd=bundle, env=env, capture_output=True, text=True, timeout=900,
+        cwd=bundle,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output_text = result.stdout + result.stderr
     assert (result.returncode != 0) == fail, output_text[-5000:]
@@ -78,8 +82,10 @@ def assert_same_pngs(package_out: Path, standalone_out: Path, count: int) -> Non
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("exported")
-    return {name: export_bundle(REPO / "bundles" / name, out) for name in ("drive_jattn_segmentation",
-                                                                           "isic2017_jattn_segmentation")}
+    return {
+        name: export_bundle(REPO / "bundles" / name, out)
+        for name in ("drive_jattn_segmentation", "isic2017_jattn_segmentation")
+    }
 
 
 def sample(kind: str, folder: Path, *args: str) -> Path:
@@ -95,9 +101,11 @@ def test_exported_folder(exported):
     lines = sum(len(p.read_text().splitlines()) for p in (bundle / "scripts").glob("*.py"))
     assert lines < 600, lines  # a few steps MONAI lacks, not a copy of the package
     meta = json.loads((bundle / "configs" / "metadata.json").read_text())
-    assert set(meta["required_packages_version"]) == {
-        "pytorch-ignite", "fire", "pillow", "nibabel", "opencv-python-headless", "matplotlib"
-    } and "optional_packages_version" not in meta  # MONAI 1.6 replaces one by the other
+    assert (
+        set(meta["required_packages_version"])
+        == {"pytorch-ignite", "fire", "pillow", "nibabel", "opencv-python-headless", "matplotlib"}
+        and "optional_packages_version" not in meta
+    )  # MONAI 1.6 replaces one by the other
     assert meta["monai_jattn_package"]["needed_by"] and "configs/train.json" in meta["monai_jattn_package"]["needed_by"]
 
 
@@ -219,7 +227,9 @@ def photos(tmp_path) -> Path:
 
 @pytest.mark.parametrize("route", ["package", "standalone"])
 def test_refusals_of_both_routes(exported, photos, tmp_path, route):
-    bundle = exported["drive_jattn_segmentation"] if route == "standalone" else REPO / "bundles" / "drive_jattn_segmentation"
+    bundle = (
+        exported["drive_jattn_segmentation"] if route == "standalone" else REPO / "bundles" / "drive_jattn_segmentation"
+    )
     alone = route == "standalone"
     # a corrupt file is named at the end, after the readable image is written
     text = run(bundle, photos, tmp_path / "out", alone, fail=True)

@@ -64,7 +64,9 @@ def msd_bundle(root: Path, data: Path) -> Path:
     parser["dataset_dir"] = str(data)
     torch.manual_seed(0)
     (root / "msd_jattn_segmentation" / "models").mkdir()
-    torch.save(parser.get_parsed_content("network_def").state_dict(), root / "msd_jattn_segmentation" / "models" / "model.pt")
+    torch.save(
+        parser.get_parsed_content("network_def").state_dict(), root / "msd_jattn_segmentation" / "models" / "model.pt"
+    )
     return root / "msd_jattn_segmentation"
 
 
@@ -79,7 +81,10 @@ def stranger(tmp_path_factory):
         "msd_jattn_segmentation": root / "data" / "msd",
     }
     sizes = ["--size", "96", "128"]
-    assert datasets_main(["sample", "drive", str(data["drive_jattn_segmentation"]), "--train", "0", "--test", "1", *sizes]) == 0
+    assert (
+        datasets_main(["sample", "drive", str(data["drive_jattn_segmentation"]), "--train", "0", "--test", "1", *sizes])
+        == 0
+    )
     isic = ["--train", "0", "--val", "0", "--test", "1", *sizes]
     assert datasets_main(["sample", "isic2017", str(data["isic2017_jattn_segmentation"]), *isic]) == 0
     msd = ["--train", "1", "--test", "1", "--dims", "3", "--size", "32", "32", "24"]

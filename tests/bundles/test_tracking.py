@@ -50,13 +50,17 @@ def test_mlflow_tracks_training_evaluation_and_inference(bundle, tmp_path):
 def test_an_unwritable_store_names_tracking_uri(tmp_path):
     """Issue 28 U8: MLflow's "unable to open database file" or "No such file or directory: '/proc/mlruns'" named no
     setting. The check runs in initialize, before any handler is built (no data needed, nothing written)."""
-    from monai_jattn.errors import root_cause
     from monai_jattn.atomic_write import WriteError
+    from monai_jattn.errors import root_cause
 
     folder = configs("drive_jattn_segmentation")
     uri = "sqlite:////proc/mlflow/mlruns.db"
     settings = run_settings(folder, tmp_path / "data", tmp_path, tracking="mlflow", tracking_uri=uri)
-    for files in ([folder / "train.json"], [folder / "train.json", folder / "evaluate.json"], [folder / "inference.json"]):
+    for files in (
+        [folder / "train.json"],
+        [folder / "train.json", folder / "evaluate.json"],
+        [folder / "inference.json"],
+    ):
         with pytest.raises(RuntimeError) as error:
             run_workflow(files, **settings)
         cause = root_cause(error.value)

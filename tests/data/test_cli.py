@@ -10,9 +10,9 @@ import pytest
 from monai.data import load_decathlon_datalist
 from PIL import Image
 
+from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.datasets.isic2017 import isic2017_datalist
-from monai_jattn.datasets.__main__ import main
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from PIL import Image
 
 from monai_jattn.data import check_datalist
 from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
-from monai_jattn.datasets.isic2017 import isic2017_datalist, ISIC2017_SAMPLE_SIZES, write_isic2017_sample
+from monai_jattn.datasets.isic2017 import ISIC2017_SAMPLE_SIZES, isic2017_datalist, write_isic2017_sample
 from monai_jattn.datasets.synthetic import synthesize_dermoscopy, synthesize_fundus
 from monai_jattn.setting_checks import SettingError
 from monai_jattn.transforms import LoadImage2Dd

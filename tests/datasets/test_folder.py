@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from monai_jattn.data import DatasetError
+from monai_jattn.datasets import image_folder_datalist
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.datasets.isic2017 import write_isic2017_sample
-from monai_jattn.datasets import image_folder_datalist
 
 
 def test_plain_folder_recursive_ids_keep_the_sub_folders(tmp_path):

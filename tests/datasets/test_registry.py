@@ -3,7 +3,6 @@ appears in every data command with no other code change."""
 
 import ast
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ import pytest
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets import DatasetSpec, SampleOption, dataset_names, get_dataset, register_dataset, registry
+from monai_jattn.datasets.__main__ import main
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"
 
@@ -146,15 +145,17 @@ def test_a_folder_in_another_registered_layout_is_named_with_the_setting_that_se
 
 
 def test_train_val_uses_the_official_validation_split_or_holds_out_a_fraction(tmp_path, caplog):
-    from monai_jattn.datasets.isic2017 import write_isic2017_sample
     from monai_jattn.datasets import dataset_datalist, dataset_train_val
+    from monai_jattn.datasets.isic2017 import write_isic2017_sample
 
     with_val = write_isic2017_sample(tmp_path / "with", num_train=5, num_val=2, num_test=0, seed=0, image_size=(16, 16))
     train = dataset_datalist("isic2017", with_val, "training")
     got_train, got_val = dataset_train_val("isic2017", with_val, train, val_fraction=0.2, seed=0)
     assert got_train == train and got_val == dataset_datalist("isic2017", with_val, "validation")
 
-    without = write_isic2017_sample(tmp_path / "without", num_train=5, num_val=0, num_test=0, seed=0, image_size=(16, 16))
+    without = write_isic2017_sample(
+        tmp_path / "without", num_train=5, num_val=0, num_test=0, seed=0, image_size=(16, 16)
+    )
     train = dataset_datalist("isic2017", without, "training")
     with caplog.at_level("WARNING", logger="monai_jattn.data"):
         got_train, got_val = dataset_train_val("isic2017", without, train, val_fraction=0.4, seed=1)

@@ -25,8 +25,8 @@ from monai_jattn.experiments.paper_results import PAPER_RESULTS
 from monai_jattn.experiments.results import (
     main_dice,
     metric_columns,
-    paper_table_markdown,
     metric_title,
+    paper_table_markdown,
     results_markdown,
     summarise,
     write_results_csv,

@@ -9,16 +9,24 @@ from monai.bundle import ConfigParser
 
 from monai_jattn.datasets.drive import write_drive_sample
 from monai_jattn.experiments.__main__ import main
-from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.experiments.attention_maps import attention_maps, draw_attention_maps, window_origin
+from monai_jattn.experiments.bundle_runs import find_bundle
 from monai_jattn.networks import DenseUNet
 
-TINY = {"init_features": 8, "growth_rate": 4, "block_layers": [1, 1, 1], "decoder_features": [8, 8], "pwa_hidden_channels": 8}
+TINY = {
+    "init_features": 8,
+    "growth_rate": 4,
+    "block_layers": [1, 1, 1],
+    "decoder_features": [8, 8],
+    "pwa_hidden_channels": 8,
+}
 
 
 def tiny_ja(**more):
     torch.manual_seed(0)
-    return DenseUNet(spatial_dims=2, in_channels=1, out_channels=2, attention="ja", sa_init_scale=0.5, **TINY, **more).eval()
+    return DenseUNet(
+        spatial_dims=2, in_channels=1, out_channels=2, attention="ja", sa_init_scale=0.5, **TINY, **more
+    ).eval()
 
 
 def test_maps_are_the_modules_own_maps_at_image_size():
@@ -66,7 +74,13 @@ def test_command_draws_a_png_from_a_bundle_checkpoint(tmp_path):
     parser.update(overrides)
     torch.save(parser.get_parsed_content("network_def").state_dict(), tmp_path / "model.pt")
     out = tmp_path / "maps" / "attention.png"
-    args = ["attention-maps", "--checkpoint", str(tmp_path / "model.pt"), "--image", str(root / "test/images/01_test.tif")]
+    args = [
+        "attention-maps",
+        "--checkpoint",
+        str(tmp_path / "model.pt"),
+        "--image",
+        str(root / "test/images/01_test.tif"),
+    ]
     tiny = ["--network_overrides", str(TINY).replace("'", '"')]
     main([*args, "--out", str(out), "--points", "10,20", "70,50", *tiny])
     data = out.read_bytes()
@@ -75,7 +89,13 @@ def test_command_draws_a_png_from_a_bundle_checkpoint(tmp_path):
     main([*args, "--out", str(windowed), "--points", "10,20", "30,40", "--window", "32", "32", *tiny])
     assert windowed.read_bytes()[:4] == b"\x89PNG"
     maps = draw_attention_maps(  # the network sees only the 32 x 32 window around the points (origin (4, 14))
-        tmp_path / "model.pt", root / "test/images/01_test.tif", windowed, bundle, [(10, 20), (30, 40)], overrides, (32, 32)
+        tmp_path / "model.pt",
+        root / "test/images/01_test.tif",
+        windowed,
+        bundle,
+        [(10, 20), (30, 40)],
+        overrides,
+        (32, 32),
     )
     assert maps.points == [(6, 6), (26, 26)] and maps.pwa.shape == (32, 32) and maps.sa.shape == (2, 32, 32)
     with pytest.raises(RuntimeError, match="model.pt: the weights do not fit"):

@@ -238,8 +238,16 @@ def _resume(path, epoch_length, max_epochs, max_iterations=None):
 @pytest.mark.parametrize(
     "epoch_length, max_epochs, message",
     [
-        (3, 4, r"saved with 2 iterations per epoch \(--val_interval 2\), this run has 3: resume it with --val_interval 2"),
-        (2, 2, r"saved at iteration 6, after this run's end \(4 iterations\): resume it with --max_iterations 6 or more"),
+        (
+            3,
+            4,
+            r"saved with 2 iterations per epoch \(--val_interval 2\), this run has 3: resume it with --val_interval 2",
+        ),
+        (
+            2,
+            2,
+            r"saved at iteration 6, after this run's end \(4 iterations\): resume it with --max_iterations 6 or more",
+        ),
     ],
 )
 def test_resumed_engine_of_another_length_names_the_setting(tmp_path, epoch_length, max_epochs, message):

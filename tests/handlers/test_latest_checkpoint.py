@@ -8,8 +8,8 @@ import torch
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader
 
-from monai_jattn.handlers import LatestCheckpointSaver, ResumableCheckpointSaver
 from monai_jattn.atomic_write import WriteError
+from monai_jattn.handlers import LatestCheckpointSaver, ResumableCheckpointSaver
 
 
 def make_trainer(seed=0):

@@ -130,8 +130,13 @@ def test_two_protocols_and_a_reference_row_match_numpy(tmp_path):
         metric_key(n, p, OBSERVER2_PREFIX) for p in protocols for n in names[:4]
     ]
     for protocol, postfix in protocols.items():
-        pooled = {k: np.concatenate([im[f"{k}{postfix}"].ravel() for im in images]) for k in ("pred", "prob", "label", "observer2")}
-        expected = confusion_metrics(pooled["pred"], pooled["label"]) | {"auc": roc_auc(pooled["prob"], pooled["label"])}
+        pooled = {
+            k: np.concatenate([im[f"{k}{postfix}"].ravel() for im in images])
+            for k in ("pred", "prob", "label", "observer2")
+        }
+        expected = confusion_metrics(pooled["pred"], pooled["label"]) | {
+            "auc": roc_auc(pooled["prob"], pooled["label"])
+        }
         observer = confusion_metrics(pooled["observer2"], pooled["label"])
         for name in names:
             assert summary[f"{name}_{protocol}"] == pytest.approx(expected[name], abs=1e-6), (name, protocol)
@@ -139,10 +144,15 @@ def test_two_protocols_and_a_reference_row_match_numpy(tmp_path):
             assert summary[f"observer2_{name}_{protocol}"] == pytest.approx(observer[name], abs=1e-6), (name, protocol)
     table = (tmp_path / "metrics.md").read_text().splitlines()
     assert table[0] == "| Model | Protocol | Recall | TNR | Dice | Accuracy | AUC |"
-    assert table[2].startswith("| DenseUNet-JA | whole image | ") and table[3].startswith("| DenseUNet-JA | inside FOV | ")
-    assert table[5] == "| 2nd observer | inside FOV | " + " | ".join(
-        f"{summary['observer2_' + n + '_inside_fov']:.4f}" for n in names[:4]
-    ) + " | – |"
+    assert table[2].startswith("| DenseUNet-JA | whole image | ") and table[3].startswith(
+        "| DenseUNet-JA | inside FOV | "
+    )
+    assert (
+        table[5]
+        == "| 2nd observer | inside FOV | "
+        + " | ".join(f"{summary['observer2_' + n + '_inside_fov']:.4f}" for n in names[:4])
+        + " | – |"
+    )
     with open(tmp_path / "metrics_per_image.csv") as f:
         rows = list(csv.DictReader(f))
     first = images[0]

@@ -76,8 +76,17 @@ def test_foreground_probability_keeps_the_foreground_channels_and_takes_argmax_o
 def test_foreground_probability_argmax_breaks_ties_and_nans_as_torch_argmax():
     nan, inf = float("nan"), float("inf")
     columns = [
-        (0.5, 0.5, 0.5), (0.2, 0.4, 0.4), (0.4, 0.2, 0.4), (nan, 0.9, 0.1), (0.1, nan, 0.9), (0.1, 0.9, nan),
-        (0.1, nan, nan), (nan, nan, nan), (-inf, -inf, 0.0), (0.3, inf, inf), (0.0, -0.0, 0.0),
+        (0.5, 0.5, 0.5),
+        (0.2, 0.4, 0.4),
+        (0.4, 0.2, 0.4),
+        (nan, 0.9, 0.1),
+        (0.1, nan, 0.9),
+        (0.1, 0.9, nan),
+        (0.1, nan, nan),
+        (nan, nan, nan),
+        (-inf, -inf, 0.0),
+        (0.3, inf, inf),
+        (0.0, -0.0, 0.0),
     ]
     probs = torch.tensor(columns).T[:, None, :]  # (3, 1, 11)
     out = ForegroundProbabilityd(keys="pred", softmax=False)({"pred": probs})
@@ -216,9 +225,10 @@ def test_images_one_pixel_wide_or_high_are_written(tmp_path, height, width):
 def test_overlay_blended_in_strips_equals_monai_blend_of_the_whole_image(tmp_path, loaded, monkeypatch, overlay):
     """The overlay is blended strip by strip (bounded memory for huge photographs); with strips of 7 columns
     of MONAI's (C, W, H) layout it is the rounded ``blend_images`` of the whole image, pixel for pixel."""
-    import monai_jattn.transforms.postprocess as postprocess
     from monai.transforms import LabelToContour
     from monai.visualize import blend_images
+
+    import monai_jattn.transforms.postprocess as postprocess
 
     data, rgb = loaded
     monkeypatch.setattr(postprocess, "_STRIP", 7)

@@ -41,7 +41,12 @@ def test_output_shape_3d_odd_size(model, batch, small_net_kwargs):
 
 @pytest.mark.parametrize(
     "net_type, attention_type",
-    [(DenseUNet, type(None)), (DenseUNetSA, SelfAttention), (DenseUNetPWA, PointWiseAttention), (DenseUNetJA, JointAttention)],
+    [
+        (DenseUNet, type(None)),
+        (DenseUNetSA, SelfAttention),
+        (DenseUNetPWA, PointWiseAttention),
+        (DenseUNetJA, JointAttention),
+    ],
 )
 def test_paper_models_with_default_sizes(net_type, attention_type):
     """The defaults keep every model near MONAI's BasicUNet (1.98M parameters)."""
@@ -205,17 +210,23 @@ def test_weights_of_another_attention_structure_are_refused_naming_both(other):
     trained_ja9 = DenseUNet(
         2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja"
     )
-    with pytest.raises(RuntimeError, match=rf"weights are of DenseUNet-JA-9 .* this network is DenseUNet-JA-{other['ja_variant']}"):
+    with pytest.raises(
+        RuntimeError, match=rf"weights are of DenseUNet-JA-9 .* this network is DenseUNet-JA-{other['ja_variant']}"
+    ):
         other_net.load_state_dict(trained_ja9.state_dict(), strict=False)
     with pytest.raises(RuntimeError, match=r"weights are of DenseUNet \(no attention\)"):
         trained_ja9.load_state_dict(trained.state_dict(), strict=False)
 
 
 def test_weights_saved_before_the_structure_record_still_load():
-    net = DenseUNet(2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja")
+    net = DenseUNet(
+        2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja"
+    )
     state = net.state_dict()
     assert state["structure"].tolist() == [3, 9]
     del state["structure"]
-    fresh = DenseUNet(2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja")
+    fresh = DenseUNet(
+        2, 1, 2, init_features=8, growth_rate=4, block_layers=(1, 1, 1), decoder_features=(8, 8), attention="ja"
+    )
     fresh.load_state_dict(state, strict=True)
     assert torch.equal(fresh.head.weight, net.head.weight) and fresh.structure.tolist() == [3, 9]

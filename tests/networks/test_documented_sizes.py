@@ -11,7 +11,12 @@ from monai.networks.nets import BasicUNet
 from monai_jattn.networks import DenseUNet, DenseUNetJA, DenseUNetPWA, DenseUNetSA, PointWiseAttention, SelfAttention
 
 ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
-NETWORKS = {"DenseUNet": DenseUNet, "DenseUNetSA": DenseUNetSA, "DenseUNetPWA": DenseUNetPWA, "DenseUNetJA": DenseUNetJA}
+NETWORKS = {
+    "DenseUNet": DenseUNet,
+    "DenseUNetSA": DenseUNetSA,
+    "DenseUNetPWA": DenseUNetPWA,
+    "DenseUNetJA": DenseUNetJA,
+}
 
 
 def count(module: torch.nn.Module) -> int:

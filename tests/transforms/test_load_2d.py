@@ -10,9 +10,9 @@ from monai.transforms import SaveImaged
 from PIL import Image
 
 from monai_jattn.data import DatasetError, check_datalist
-from monai_jattn.transforms import LoadImage2Dd
 from monai_jattn.datasets.drive import drive_eval_transforms
 from monai_jattn.datasets.isic2017 import isic2017_eval_transforms
+from monai_jattn.transforms import LoadImage2Dd
 
 
 @pytest.fixture

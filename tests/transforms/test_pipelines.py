@@ -10,8 +10,8 @@ from monai.transforms import Invertd
 from monai.utils import set_determinism
 
 from monai_jattn.datasets import image_folder_datalist
-from monai_jattn.datasets.drive import transforms as drive_transforms
 from monai_jattn.datasets.drive import drive_datalist, drive_eval_transforms, drive_train_transforms, write_drive_sample
+from monai_jattn.datasets.drive import transforms as drive_transforms
 from monai_jattn.datasets.isic2017 import (
     isic2017_datalist,
     isic2017_eval_transforms,
@@ -149,7 +149,11 @@ def test_pipelines_can_be_built_from_a_bundle_config(isic_root):
                 "_target_": "monai_jattn.datasets.isic2017.isic2017_train_transforms",
                 "train_size": "@train_size",
             },
-            "drive": {"_target_": "monai_jattn.datasets.drive.drive_train_transforms", "patch_size": 32, "num_patches": 2},
+            "drive": {
+                "_target_": "monai_jattn.datasets.drive.drive_train_transforms",
+                "patch_size": 32,
+                "num_patches": 2,
+            },
         }
     )
     data = parser.get_parsed_content("preprocessing")(isic2017_datalist(isic_root)[0])
@@ -201,7 +205,12 @@ def python_augmentation(monkeypatch, module, build) -> list[dict]:
     "bundle,overrides,module,build",
     [
         ("drive_jattn_segmentation", {"patch_size": [128, 128]}, drive_transforms, lambda: drive_train_transforms(128)),
-        ("drive_jattn_segmentation", {"patch_size": [96, 128]}, drive_transforms, lambda: drive_train_transforms((96, 128))),
+        (
+            "drive_jattn_segmentation",
+            {"patch_size": [96, 128]},
+            drive_transforms,
+            lambda: drive_train_transforms((96, 128)),
+        ),
         ("isic2017_jattn_segmentation", {}, isic2017_transforms, lambda: isic2017_train_transforms()),
     ],
     ids=["drive-square", "drive-oblong", "isic2017"],
@@ -219,6 +228,6 @@ def test_python_pipelines_augment_as_the_bundles(monkeypatch, bundle, overrides,
         assert set(mine) == set(theirs)
         for key, value in theirs.items():
             if key in ("keys", "mode") and isinstance(value, list):  # the bundle's batches: image and label only
-                assert mine[key][: len(value)] == value and set(mine[key][len(value):]) <= {"mask", "nearest"}
+                assert mine[key][: len(value)] == value and set(mine[key][len(value) :]) <= {"mask", "nearest"}
             else:
                 assert mine[key] == pytest.approx(value), key

@@ -165,7 +165,6 @@ def chasedb1_datalist(
     return datalist
 
 
-
 def _official_role(path: Path) -> tuple[str, Path | None] | None:
     """What a file of the CHASE_DB1 layout is when it is not an image to segment (labels, cached FOV masks)."""
     label = _LABEL.fullmatch(path.name)

@@ -9,7 +9,12 @@ from PIL import Image
 
 from monai_jattn.data.errors import DatasetError
 from monai_jattn.datasets.chasedb1.fov import fov_diameter
-from monai_jattn.datasets.chasedb1.layout import CHASEDB1_SPLITS, chasedb1_datalist, chasedb1_has_split, find_chasedb1_dir
+from monai_jattn.datasets.chasedb1.layout import (
+    CHASEDB1_SPLITS,
+    chasedb1_datalist,
+    chasedb1_has_split,
+    find_chasedb1_dir,
+)
 
 __all__ = ["DRIVE_FOV_DIAMETER", "zoom_to_drive"]
 

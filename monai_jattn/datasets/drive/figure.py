@@ -1,4 +1,5 @@
-"""The panels of ``python -m monai_jattn.datasets figure drive``: a raw DRIVE image and what the pipelines make of it."""
+"""The panels of ``python -m monai_jattn.datasets figure drive``: a raw DRIVE image and what the pipelines make
+of it."""
 
 from __future__ import annotations
 

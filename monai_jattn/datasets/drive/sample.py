@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from monai_jattn.atomic_write import save_image_atomic
 from monai_jattn.datasets.synthetic import DRIVE_IMAGE_SIZE, save_binary_gif, synthesize_fundus
 from monai_jattn.setting_checks import check_count, check_image_size
-from monai_jattn.atomic_write import save_image_atomic
 
 __all__ = ["write_drive_sample"]
 

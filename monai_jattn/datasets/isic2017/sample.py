@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from monai_jattn.setting_checks import check_count, check_image_size
 from monai_jattn.atomic_write import save_image_atomic, write_text_atomic
-from monai_jattn.datasets.synthetic import synthesize_dermoscopy
 from monai_jattn.datasets.isic2017.layout import ISIC2017_FOLDERS
+from monai_jattn.datasets.synthetic import synthesize_dermoscopy
+from monai_jattn.setting_checks import check_count, check_image_size
 
 __all__ = ["ISIC2017_SAMPLE_SIZES", "write_isic2017_sample"]
 

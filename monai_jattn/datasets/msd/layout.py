@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import nibabel as nib
-from nibabel.affines import voxel_sizes
 import numpy as np
 from monai.data import load_decathlon_datalist
+from nibabel.affines import voxel_sizes
 
 from monai_jattn.data.errors import DatasetError
 

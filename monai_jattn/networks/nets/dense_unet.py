@@ -185,7 +185,15 @@ class DenseUNet(nn.Module):
             features = decoder_features[level]
             self.decoder.append(
                 UpCat(
-                    spatial_dims, channels, skip_channels[level], features, act, norm, False, dropout, upsample,
+                    spatial_dims,
+                    channels,
+                    skip_channels[level],
+                    features,
+                    act,
+                    norm,
+                    False,
+                    dropout,
+                    upsample,
                     is_pad=False,
                 )
             )
@@ -279,7 +287,8 @@ class DenseUNet(nn.Module):
 
 
 def _structure_name(structure: list[int]) -> str:
-    """``[attention index, ja variant]`` of `DenseUNet.structure` in words, e.g. ``"DenseUNet-JA-9 (attention 'ja', ja_variant 9)"``."""
+    """``[attention index, ja variant]`` of `DenseUNet.structure` in words, e.g. ``"DenseUNet-JA-9 (attention 'ja',
+    ja_variant 9)"``."""
     attention, variant = structure
     if not 0 <= attention < len(ATTENTION_TYPES):
         return f"an unknown structure {structure}"
