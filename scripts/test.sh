@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs everything a fresh machine needs (see scripts/setup_env.sh), checks that
-# the bundles' committed configs are current, runs the linter and formatter check, then the test suite. Extra arguments go to pytest,
-# e.g. `bash scripts/test.sh tests/networks -x`.
+# the bundles' committed configs are current, runs the linter and the formatter check, then the test suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/networks -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
