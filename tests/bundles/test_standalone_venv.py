@@ -115,7 +115,13 @@ def run(python, args, cwd) -> subprocess.CompletedProcess:
 
 
 def test_the_environment_has_no_monai_jattn(stranger):
-    result = subprocess.run([str(stranger["python"]), "-c", "import monai_jattn"], capture_output=True, env=clean_env())
+    # run outside the repository: from its root, `python -c` would find the checkout's monai_jattn/ on sys.path[0]
+    result = subprocess.run(
+        [str(stranger["python"]), "-c", "import monai_jattn"],
+        capture_output=True,
+        env=clean_env(),
+        cwd=stranger["models"],
+    )
     assert result.returncode != 0
     assert not any(pin.lower().startswith("monai-jattn") for pin in stranger["pins"])
 
