@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -281,3 +282,19 @@ def check_onnx_export(configs_dir: Path, checkpoint: Path, onnx_file: Path, imag
     (output,) = session.run(None, {"image": image.numpy()})
     assert output.shape == expected.shape
     assert np.abs(output - expected).max() <= 1e-4
+
+
+def msd_bundle_with_weights(root: Path, data: Path) -> Path:
+    """A copy of the repository's MSD bundle (with the shared recipe) under ``root``, with random weights for
+    ``data``'s channels and classes in ``models/model.pt``, as a user's trained one would have: the MSD bundle ships
+    none."""
+    for name in ("common", "msd_jattn_segmentation"):
+        shutil.copytree(REPO / "bundles" / name, root / name)
+    parser = ConfigParser()
+    parser.read_config(str(root / "msd_jattn_segmentation" / "configs" / "inference.json"))
+    parser["dataset_dir"] = str(data)
+    torch.manual_seed(0)
+    network = parser.get_parsed_content("network_def")
+    (root / "msd_jattn_segmentation" / "models").mkdir()
+    torch.save(network.state_dict(), root / "msd_jattn_segmentation" / "models" / "model.pt")
+    return root / "msd_jattn_segmentation"

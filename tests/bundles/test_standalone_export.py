@@ -20,7 +20,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from bundle_helpers import REPO, read_png
+from bundle_helpers import REPO, msd_bundle_with_weights, read_png
 from monai.bundle import ConfigParser
 from monai.inferers import SlidingWindowInferer
 from PIL import Image
@@ -167,25 +167,9 @@ def test_same_answers_on_real_isic_images(exported, tmp_path):
     assert_same_pngs(tmp_path / "package", tmp_path / "standalone", len(images))
 
 
-def msd_bundle(tmp_path: Path, data: Path) -> Path:
-    """A copy of the repository's MSD bundle with (random) weights for ``data``'s channels and classes, as a user's
-    trained one would have: the MSD bundle ships none."""
-    root = tmp_path / "bundles"
-    for name in ("common", "msd_jattn_segmentation"):
-        shutil.copytree(REPO / "bundles" / name, root / name)
-    parser = ConfigParser()
-    parser.read_config(str(root / "msd_jattn_segmentation" / "configs" / "inference.json"))
-    parser["dataset_dir"] = str(data)
-    torch.manual_seed(0)
-    network = parser.get_parsed_content("network_def")
-    (root / "msd_jattn_segmentation" / "models").mkdir()
-    torch.save(network.state_dict(), root / "msd_jattn_segmentation" / "models" / "model.pt")
-    return root / "msd_jattn_segmentation"
-
-
 def test_msd_same_answers_and_wrong_channel_count(tmp_path):
     data = sample("msd", tmp_path / "msd", "--train", "1", "--test", "2", "--dims", "3", "--size", "40", "40", "32")
-    bundle = msd_bundle(tmp_path, data)
+    bundle = msd_bundle_with_weights(tmp_path / "bundles", data)
     exported = export_bundle(bundle, tmp_path / "out")
     config = json.loads((exported / "configs" / "inference.json").read_text())
     assert "@network_def" in config["in_channels"] and "facts" not in config  # read from model.ts, not dataset.json

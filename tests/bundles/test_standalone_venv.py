@@ -18,9 +18,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
-from bundle_helpers import REPO, SCHEMA, read_png
-from monai.bundle import ConfigParser
+from bundle_helpers import REPO, SCHEMA, msd_bundle_with_weights, read_png
 
 from monai_jattn.bundle_export import export_bundle
 from monai_jattn.datasets.__main__ import main as datasets_main
@@ -55,21 +53,6 @@ def requirements(models: Path, bundle: str, cwd: Path) -> list[str]:
     return pins
 
 
-def msd_bundle(root: Path, data: Path) -> Path:
-    """A copy of the MSD bundle with (random) weights for ``data``, as a user's trained one: it ships none."""
-    for name in ("common", "msd_jattn_segmentation"):
-        shutil.copytree(REPO / "bundles" / name, root / name)
-    parser = ConfigParser()
-    parser.read_config(str(root / "msd_jattn_segmentation" / "configs" / "inference.json"))
-    parser["dataset_dir"] = str(data)
-    torch.manual_seed(0)
-    (root / "msd_jattn_segmentation" / "models").mkdir()
-    torch.save(
-        parser.get_parsed_content("network_def").state_dict(), root / "msd_jattn_segmentation" / "models" / "model.pt"
-    )
-    return root / "msd_jattn_segmentation"
-
-
 @pytest.fixture(scope="module")
 def stranger(tmp_path_factory):
     """The exported bundles under ``models/``, sample data for each, and a virtual environment holding only what
@@ -90,7 +73,7 @@ def stranger(tmp_path_factory):
     msd = ["--train", "1", "--test", "1", "--dims", "3", "--size", "32", "32", "24"]
     assert datasets_main(["sample", "msd", str(data["msd_jattn_segmentation"]), *msd]) == 0
     sources = {name: REPO / "bundles" / name for name in data}
-    sources["msd_jattn_segmentation"] = msd_bundle(root / "bundles", data["msd_jattn_segmentation"])
+    sources["msd_jattn_segmentation"] = msd_bundle_with_weights(root / "bundles", data["msd_jattn_segmentation"])
     models = root / "models"
     exported = {name: export_bundle(source, models) for name, source in sources.items()}
     pins = sorted({pin for name in exported for pin in requirements(models, name, root)})
