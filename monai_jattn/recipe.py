@@ -22,10 +22,9 @@ from monai_jattn.handlers.iteration_budget import IterationBudget
 from monai_jattn.handlers.latest_checkpoint import LatestCheckpointSaver
 from monai_jattn.handlers.nan_loss import StopOnNanLoss
 from monai_jattn.handlers.training_curve import TrainingCurveSaver
-from monai_jattn.inference import InferenceRun  # where bundle configs of 0.1.0 name it
 from monai_jattn.run_folders import RunFolderError, prepare_evaluation, prepare_training
 
-__all__ = ["EvaluationRun", "InferenceRun", "TrainingMonitor", "TrainingRun", "check_ckpt_dir"]
+__all__ = ["EvaluationRun", "TrainingMonitor", "TrainingRun", "check_ckpt_dir"]
 
 
 class TrainingMonitor:

@@ -11,7 +11,7 @@ from monai.inferers import SimpleInferer
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.recipe import InferenceRun
+from monai_jattn.inference import InferenceRun
 from monai_jattn.run_folders import RunFolderError
 from monai_jattn.transforms import LoadImage2Dd
 
