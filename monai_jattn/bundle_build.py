@@ -2,7 +2,9 @@
 
 A whole config (``train.json``, ``inference.json``, ``metadata.json``) is the shared file with the bundle's file
 laid over it by MONAI's rules (`ConfigParser.load_config_files`: a key ``a#b`` sets ``b`` inside ``a``, ``+a``
-extends ``a``), resolved at build time, so the built file has no ``a#b`` key left. An overlay (`OVERLAYS`:
+extends ``a``), resolved at build time, so the built file has no ``a#b`` key left. Before that, each object
+``{"_build_": name, ...}`` of a source is replaced by the part `BUILT_PARTS` writes (the 2D training augmentation,
+defined once in `monai_jattn.transforms.pipelines`). An overlay (`OVERLAYS`:
 ``evaluate.json``, ``train_fast.json``, the multi-GPU files) is given after the config it overlays at run time
 (``--config_file "['configs/train.json','configs/evaluate.json']"``): its keys stay as written, shared keys
 first, and are checked against the built config they overlay. Every key of a bundle's source must name an id
@@ -23,7 +25,7 @@ import json
 import os
 import subprocess
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,14 @@ from monai.bundle.reference_resolver import ReferenceResolver
 from monai.bundle.utils import MERGE_KEY, merge_kv
 
 from monai_jattn.atomic_write import write_json_atomic, write_text_atomic
+from monai_jattn.transforms.pipelines import bundle_augmentation_config
 
 __all__ = [
     "COMMON",
     "SOURCE",
     "CONFIGS",
     "OVERLAYS",
+    "BUILT_PARTS",
     "BundleConfigError",
     "bundle_names",
     "merge_config",
@@ -59,6 +63,11 @@ OVERLAYS = {
     "multi_gpu_evaluate.json": "evaluate.json",
 }
 """The overlays: file -> the config it is given after at run time (which may itself be an overlay)."""
+BUILD_KEY = "_build_"
+BUILT_PARTS: dict[str, Callable[..., Any]] = {"augmentation": bundle_augmentation_config}
+"""Parts the build writes from Python: a source object ``{"_build_": name, **arguments}`` becomes
+``BUILT_PARTS[name](**arguments)``, so a recipe the package also runs in Python is defined once and still listed in
+full in the built configs."""
 METADATA = "metadata.json"  # a whole config, but not a workflow: its ids are not referred to
 LINE_WIDTH = 120
 _LEADING = ("_comment_", "schema", "version", "changelog", "imports")
@@ -75,16 +84,44 @@ def bundle_names(root: str | os.PathLike) -> list[str]:
     return sorted(p.name for p in Path(root).iterdir() if (p / SOURCE).is_dir())
 
 
+def expand_built_parts(node: Any, file: str, where: str = "") -> Any:
+    """``node`` with each object ``{"_build_": name, **arguments}`` replaced by what `BUILT_PARTS` makes of it.
+
+    Args:
+        node: a loaded config, or a part of one (not changed).
+        file: the file it comes from, for errors.
+        where: the id of ``node`` in that file.
+
+    Raises:
+        BundleConfigError: an unknown part or arguments its function refuses, naming the file and the id.
+    """
+    if isinstance(node, list):
+        return [expand_built_parts(v, file, f"{where}{_SEP}{i}" if where else str(i)) for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    if BUILD_KEY not in node:
+        return {k: expand_built_parts(v, file, f"{where}{_SEP}{k}" if where else str(k)) for k, v in node.items()}
+    arguments = dict(node)
+    name = arguments.pop(BUILD_KEY)
+    if name not in BUILT_PARTS:
+        known = ", ".join(repr(n) for n in BUILT_PARTS)
+        raise BundleConfigError(f"{file}: '{where}' asks the build for {name!r}; the parts it can write are {known}.")
+    try:
+        return BUILT_PARTS[name](**arguments)
+    except (TypeError, ValueError) as e:
+        raise BundleConfigError(f"{file}: '{where}': the build cannot write {name!r} from {arguments} ({e}).") from e
+
+
 def _load(path: Path) -> dict:
-    """A config file, read by MONAI's reader; the error names the file when it is unreadable or not an object."""
+    """A config file, read by MONAI's reader, its `BUILT_PARTS` written; the error names the file when it is
+    unreadable or not an object."""
     try:
         config = ConfigParser.load_config_file(path)
-        if isinstance(config, dict):
-            return config
-        problem = f"a config must be a JSON object, found {type(config).__name__}"
     except (OSError, ValueError) as e:  # JSON errors and undecodable bytes are ValueErrors
-        problem = f"not a readable JSON config ({e})"
-    raise BundleConfigError(f"{path}: {problem}.")
+        raise BundleConfigError(f"{path}: not a readable JSON config ({e}).") from e
+    if not isinstance(config, dict):
+        raise BundleConfigError(f"{path}: a config must be a JSON object, found {type(config).__name__}.")
+    return expand_built_parts(config, str(path))
 
 
 def _id(key: str) -> str:

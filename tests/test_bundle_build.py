@@ -21,11 +21,13 @@ from monai_jattn.bundle_build import (
     build_bundle,
     built_configs,
     bundle_names,
+    expand_built_parts,
     format_config,
     merge_config,
     reading_order,
 )
 from monai_jattn.bundles import main
+from monai_jattn.transforms.pipelines import augmentation_config
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLES = bundle_names(REPO / "bundles")
@@ -146,7 +148,7 @@ def test_built_files_are_what_monai_merges_from_the_sources(bundle):
         while chain[0] in OVERLAYS:
             chain.insert(0, OVERLAYS[chain[0]])
         sources = [f for n in chain for f in (REPO / "bundles" / COMMON / n, folder / SOURCE / n) if f.is_file()]
-        expected = ConfigParser.load_config_files([str(f) for f in sources])
+        expected = expand_built_parts(ConfigParser.load_config_files([str(f) for f in sources]), "sources")
         built = ConfigParser.load_config_files([str(folder / CONFIGS / n) for n in chain])
         assert built == expected, f"{bundle}: {' + '.join(chain)}"
         if name not in OVERLAYS:  # a whole config holds no key for run time
@@ -324,3 +326,44 @@ def test_the_test_command_checks_the_configs_before_the_tests():
     check = lines.index("python -m monai_jattn.bundles build --check")
     assert check < next(i for i, line in enumerate(lines) if "-m pytest" in line)
     assert "bundles build" not in (REPO / "scripts" / "setup_env.sh").read_text()  # set-up no longer builds
+
+
+def test_the_augmentation_is_written_from_its_one_definition(checkout):
+    """A source's ``{"_build_": "augmentation", ...}`` becomes `augmentation_config` in its batch form: DRIVE's
+    90-degree rotation is disabled by the expression the source gives, other arguments pass through as written."""
+    source = json.loads((checkout / "drive" / SOURCE / "train.json").read_text())["train#augmentation"]
+    assert source["_build_"] == "augmentation"
+    built = json.loads(built_configs(checkout / "drive")["train.json"])["train"]["augmentation"]
+    assert built["_target_"] == "Compose"
+    plain = augmentation_config(["image", "label"], rotate90=True, max_angle="$math.radians(15)")
+    assert [t["_target_"] for t in built["transforms"]] == [
+        f"monai_jattn.transforms.{t['_target_'][:-1]}Batchd" for t in plain
+    ]
+    for mine, theirs in zip(built["transforms"], plain):
+        assert {k: v for k, v in mine.items() if k not in ("_target_", "_disabled_")} == {
+            k: v for k, v in theirs.items() if k != "_target_"
+        }
+    assert [t.get("_disabled_") for t in built["transforms"]][2] == "$not (@patch_size[0] == @patch_size[1])"
+    _edit(checkout / "drive" / SOURCE / "train.json", **{"train#augmentation": {**source, "rotate90": False}})
+    built = json.loads(built_configs(checkout / "drive")["train.json"])["train"]["augmentation"]
+    assert "monai_jattn.transforms.RandRotate90Batchd" not in [t["_target_"] for t in built["transforms"]]
+
+
+@pytest.mark.parametrize(
+    "part,message",
+    [
+        ({"_build_": "augmentaton"}, r"'train#augmentation' asks the build for 'augmentaton'; the parts it can write"),
+        (
+            {"_build_": "augmentation", "keys": ["image"], "rotate90": True, "max_angel": 0.5},
+            r"'train#augmentation': the build cannot write 'augmentation' .*max_angel",
+        ),
+        (
+            {"_build_": "augmentation", "keys": ["image"], "rotate90": "square", "max_angle": 0.5},
+            r"'train#augmentation': .*rotate90 must be a bool or a config expression",
+        ),
+    ],
+)
+def test_a_part_the_build_cannot_write_is_named_with_its_file(checkout, part, message):
+    _edit(checkout / "drive" / SOURCE / "train.json", **{"train#augmentation": part})
+    with pytest.raises(BundleConfigError, match=r"source/train.json: " + message):
+        built_configs(checkout / "drive")

@@ -216,9 +216,10 @@ def python_augmentation(monkeypatch, module, build) -> list[dict]:
     ids=["drive-square", "drive-oblong", "isic2017"],
 )
 def test_python_pipelines_augment_as_the_bundles(monkeypatch, bundle, overrides, module, build):
-    """One recipe: the Python pipelines' augmentations are the bundle's ``train#augmentation``, transform by
-    transform (MONAI's ``RandFlipd`` where the bundle has its batch form ``RandFlipBatchd``) with the same
-    arguments; the Python route's extra keys (DRIVE's FOV ``mask``) follow the label (nearest)."""
+    """One recipe (`augmentation_config`, which the build writes into the bundles): the Python pipelines'
+    augmentations are the bundle's ``train#augmentation`` as it runs, transform by transform (MONAI's ``RandFlipd``
+    where the bundle has its batch form ``RandFlipBatchd``) with the same arguments, expressions evaluated; the
+    Python route's extra keys (DRIVE's FOV ``mask``) follow the label (nearest)."""
     bundle_listing = bundle_augmentation(bundle, **overrides)
     listing = python_augmentation(monkeypatch, module, build)
     assert len(listing) == len(bundle_listing)
