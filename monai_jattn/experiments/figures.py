@@ -43,7 +43,8 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
 
     With the default models this is the paper's Fig. 3 (baseline DenseUNet and JA-1..JA-9) with
     DenseUNet-SA and DenseUNet-PWA beside them. The bars keep the order of ``rows``; the best mean
-    is drawn in a darker colour and every bar is labelled with its value. Where the runs scored
+    is drawn in a darker colour and every bar is labelled with its value; with several seeds, a dot marks each
+    seed's own score. Where the runs scored
     DRIVE's second observer, its Dice is a dashed line (the human baseline).
 
     Args:
@@ -72,12 +73,18 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
         colours = ["#1f4e79" if i == best else "#7aa6d6" for i in range(len(means))]
         bars = axis.bar(labels, means, yerr=errors if any(errors) else None, color=colours, capsize=3)
         axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
+        runs = [[float(row[key]) for row in rows if row["model"] == entry["model"]] for entry in summary]
+        if any(len(values) > 1 for values in runs):  # each seed's own score, so the spread behind the bar shows
+            xs = [i for i, values in enumerate(runs) for _ in values]
+            axis.scatter(xs, [v for values in runs for v in values], s=12, color="black", zorder=3, label="one seed")
+            axis.legend(fontsize=7, loc="lower left")
+        seen = [v for values in runs for v in values]
         reference = [observer[key]] if observer is not None and key in observer else []
         for value in reference:
             axis.axhline(value, color="#c0504d", linestyle="--", linewidth=1, label=f"2nd observer {value:.3f}")
             axis.legend(fontsize=7, loc="lower right")
-        low = min(means + reference) - max(errors) - 0.02
-        high = max(means + reference) + max(errors) + 0.02
+        low = min(means + reference + seen) - max(errors) - 0.02
+        high = max(means + reference + seen) + max(errors) + 0.02
         axis.set_ylim(max(0.0, low), min(1.0, high) if high > low else 1.0)
         axis.set_ylabel(metric_title(metric) + ("" if protocol is None else f", {PROTOCOL_TITLES[protocol]}"))
         axis.tick_params(axis="x", labelrotation=45, labelsize=8)
