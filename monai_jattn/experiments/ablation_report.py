@@ -5,6 +5,7 @@ otherwise ``results.md`` says why), each written atomically."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -18,9 +19,17 @@ from monai_jattn.data import DatasetError
 from monai_jattn.datasets import dataset_datalist, get_dataset
 from monai_jattn.experiments.figures import load_picture, plot_dice_bars, plot_segmentation_grid
 from monai_jattn.experiments.paper_results import PAPER_RESULTS
-from monai_jattn.experiments.results import main_dice, paper_table_markdown, results_markdown, write_results_csv
+from monai_jattn.experiments.results import (
+    main_dice,
+    metric_title,
+    paper_table_markdown,
+    results_markdown,
+    row_protocols,
+    write_results_csv,
+)
+from monai_jattn.metrics.names import metric_key
 
-__all__ = ["write_report"]
+__all__ = ["each_run_markdown", "write_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +72,36 @@ def _grid_pictures(
     return images, {label: {i: _binary_picture(path) for i, path in paths.items()} for label, paths in masks.items()}
 
 
+def each_run_markdown(rows: Sequence[dict[str, Any]], output_dir: str | os.PathLike) -> str:
+    """A table of every run: the Dice it was scored with, and its validation curve's best value (the checkpoint
+    that was scored) and last value, from ``runs/<model>_seed<k>/train/training_curve.json``. Where the validation
+    images are also the scored images, the gap between best and last shows what choosing the checkpoint on them
+    adds; "–" where a run has no curve.
+
+    Args:
+        rows: per-run results with ``model``, ``label``, ``seed`` and `main_dice`.
+        output_dir: the ablation output folder (with ``runs/``).
+    """
+    metric = main_dice(rows)
+    key = metric_key(metric, row_protocols(rows)[0])
+    lines = [
+        f"| Model | Seed | {metric_title(metric)} | best validation (iteration) | last validation (iteration) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        curve_path = Path(output_dir) / "runs" / f"{row['model']}_seed{row['seed']}" / "train" / "training_curve.json"
+        best = last = "–"
+        if curve_path.is_file():
+            curve = json.loads(curve_path.read_text()).get("validation", {})
+            values, iterations = curve.get("value", []), curve.get("iteration", [])
+            if values:
+                top = max(range(len(values)), key=values.__getitem__)
+                best = f"{values[top]:.4f} ({iterations[top]:,})"
+                last = f"{values[-1]:.4f} ({iterations[-1]:,})"
+        lines.append(f"| {row['label']} | {row['seed']} | {float(row[key]):.4f} | {best} | {last} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(
     rows: Sequence[dict[str, Any]],
     output_dir: str | os.PathLike,
@@ -74,7 +113,8 @@ def write_report(
 ) -> None:
     """Write ``results.csv``, ``results.md``, ``dice_bars.png`` and ``segmentation_grid.png``.
 
-    The tables have the metrics the runs report (see `metric_columns`). The bars show `main_dice`. The grid
+    The tables have the metrics the runs report (see `metric_columns`), then each run's `main_dice` beside its
+    validation curve's best and last values (`each_run_markdown`). The bars show `main_dice`. The grid
     shows the first ``num_figure_images`` test images, their ground truth and, for every model, the mask its
     run with the first seed saved during evaluation; it needs a test split with labels and 2D masks (not
     the MSD's). A figure that cannot be drawn is not: ``results.md`` and the log say why.
@@ -120,6 +160,8 @@ def write_report(
         *skipped,
     ]
     markdown = results_markdown(rows, f"Ablation on {title}", notes)
+    if main_dice(rows):
+        markdown += f"\n## Each run\n\n{each_run_markdown(rows, output_dir)}"
     if dataset in PAPER_RESULTS:
         published = PAPER_RESULTS[dataset]
         markdown += f"\n{published.note}\n\n" + paper_table_markdown(published.table)
