@@ -25,38 +25,28 @@ logger = logging.getLogger(__name__)
 
 class CachedPatchLoader(Randomizable):
     """
-    An endless stream of training batches ``{key: (B, C, *patch)}`` of plain tensors, drawn from
-    items preprocessed once and cached on ``device``.
-
-    On the first iteration every item of ``data`` (typically a MONAI ``Dataset`` whose transform
-    is the deterministic part of the pipeline: loading, intensity preprocessing) is computed once,
-    with ``num_workers`` threads, and its ``keys`` are kept as plain float32 tensors on ``device``
-    (on the CPU instead, with a warning, when they would take more than half of the free GPU
-    memory). Nothing touches the data before that, so a workflow that builds this loader needs no
-    data until it runs.
-
-    Each batch then takes ``batch_size`` items from a stream of shuffled passes over the items
-    (every item ``patches_per_image`` times a pass, so each batch is full and all items are drawn
-    equally often) and crops one patch of ``spatial_size`` from each. With ``centre_key`` (e.g. the
-    FOV mask) the patch centre is drawn uniformly from that map's non-zero pixels and moved inside
-    the image where needed, exactly as MONAI's ``RandCropByPosNegLabeld(label_key=centre_key,
-    pos=1, neg=0)``; without it, uniformly from all positions. ``spatial_size=None`` takes whole
-    items (which must then all have one size). ``transform`` (e.g. a ``Compose`` of the batch
-    augmentations in :py:mod:`monai_jattn.transforms.batch`) is applied to each batch.
-
-    Randomness comes from this object's random state, seeded on the first iteration from torch's
-    global generator (as ``monai.data.DataLoader`` does), so ``monai.utils.set_determinism(seed)``
-    before the run gives the same batches; ``set_random_state`` seeds it explicitly.
+    An endless stream of training batches ``{key: (B, C, *patch)}`` of plain tensors, drawn from items
+    preprocessed once and cached on ``device`` as float32. The items are computed on the first iteration
+    (not before, so a workflow that builds this loader needs no data until it runs); each batch then crops
+    one patch from each of ``batch_size`` items, every item drawn equally often. Randomness comes from this
+    object's random state, so ``monai.utils.set_determinism(seed)`` before the run (or
+    ``set_random_state``) gives the same batches.
 
     Args:
-        data: the items, each a mapping holding ``keys`` (and ``centre_key``), channel first.
+        data: the items, each a mapping holding ``keys`` (and ``centre_key``), channel first; typically a
+            MONAI ``Dataset`` whose transform is the deterministic part of the pipeline.
         keys: the keys a batch holds, e.g. ``("image", "label")``.
         batch_size: items per batch.
-        spatial_size: patch size in the items' array order, or None for whole items.
-        centre_key: key of the map whose non-zero pixels patch centres are drawn from, or None.
+        spatial_size: patch size in the items' array order, or None for whole items (which must then all
+            have one size).
+        centre_key: key of a map (e.g. the FOV mask) whose non-zero pixels patch centres are drawn from,
+            uniformly, as MONAI's ``RandCropByPosNegLabeld(label_key=centre_key, pos=1, neg=0)``; None:
+            uniformly from all positions.
         patches_per_image: how often each item is drawn per pass.
-        transform: callable applied to every batch dictionary, or None.
-        device: where the cache and the batches live (the training device).
+        transform: callable applied to every batch dictionary (e.g. a ``Compose`` of the transforms in
+            :py:mod:`monai_jattn.transforms.batch`), or None.
+        device: where the cache and the batches live (the training device). A cache that would take more
+            than half of the free GPU memory stays on the CPU, with a warning.
         num_workers: threads that compute the cached items.
 
     Examples::
@@ -100,6 +90,7 @@ class CachedPatchLoader(Randomizable):
 
     def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None):
         super().set_random_state(seed, state)
+        # the transform draws from its own random state: seed it from ours, so that one seed fixes both
         if self.transform is not None and isinstance(self.transform, Randomizable):
             self.transform.set_random_state(int(self.R.randint(2**31)))
         self._seeded = True
@@ -114,12 +105,15 @@ class CachedPatchLoader(Randomizable):
             return self._cache
         if len(self.data) == 0:
             raise ValueError("CachedPatchLoader got no training items.")
+        # threads, not worker processes: the items end up in this process anyway, processes only add copies
         with ThreadPoolExecutor(max(self.num_workers, 1)) as pool:
             items = list(pool.map(self.data.__getitem__, range(len(self.data))))
         cpu = [self._tensors(item, i) for i, item in enumerate(items)]
         nbytes = sum(t.nelement() * t.element_size() for item in cpu for key, t in item.items() if key in self.keys)
         device = self._cache_device(nbytes)
+        # a CPU cache for a GPU run: pinned memory lets the batches' non_blocking copies run asynchronously
         pin = device.type == "cpu" and self.device.type == "cuda"
+        # centre_key is only read for the centre indices below; the cache keeps the batch keys alone
         self._cache = [
             {key: t.pin_memory() if pin else t.to(device) for key, t in item.items() if key in self.keys}
             for item in cpu
@@ -129,10 +123,12 @@ class CachedPatchLoader(Randomizable):
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         cache = self.cache()
-        if not self._seeded:
+        if not self._seeded:  # from torch's global generator, as monai.data.DataLoader does
             self.set_random_state(int(torch.empty((), dtype=torch.int64).random_().item()) % 2**32)
         order = np.empty(0, np.int64)
         while True:
+            # shuffled passes, each item patches_per_image times, joined end to end: a batch may span two
+            # passes, so every batch is full and every item is drawn equally often
             while order.size < self.batch_size:
                 order = np.concatenate(
                     [order, self.R.permutation(np.repeat(np.arange(len(cache)), self.patches_per_image))]
@@ -147,6 +143,7 @@ class CachedPatchLoader(Randomizable):
                 key: torch.stack([cache[i][key] for i in chosen]).to(self.device, non_blocking=True)
                 for key in self.keys
             }
+        # one crop per item for all keys: _tensors has checked that they share one spatial shape
         slices = [self._patch_slices(i, cache[i][self.keys[0]].shape[1:]) for i in chosen]
         return {
             key: torch.stack([cache[i][key][(slice(None), *s)] for i, s in zip(chosen, slices)]).to(
@@ -158,11 +155,12 @@ class CachedPatchLoader(Randomizable):
     def _patch_slices(self, index: int, shape: Sequence[int]) -> tuple[slice, ...]:
         """A patch around a random centre, moved inside the image by MONAI's ``correct_crop_centers``."""
         centres = self._centres[index]
-        if centres is None:
+        if centres is None:  # no centre map, or an empty one: any position
             flat = int(self.R.randint(int(np.prod(shape))))
         else:
             flat = int(centres[self.R.randint(centres.size)])
         centre = correct_crop_centers([int(c) for c in np.unravel_index(flat, tuple(shape))], self.spatial_size, shape)
+        # start at centre - size // 2, as MONAI's SpatialCrop(roi_center=..., roi_size=...) places a patch
         return tuple(slice(int(c) - size // 2, int(c) - size // 2 + size) for c, size in zip(centre, self.spatial_size))
 
     def _tensors(self, item: Mapping[Hashable, object], index: int) -> dict[str, torch.Tensor]:
@@ -194,7 +192,7 @@ class CachedPatchLoader(Randomizable):
         """Flat indices of the non-zero pixels of ``centre_key`` (None: centre anywhere, warned when empty)."""
         if self.centre_key is None or self.spatial_size is None:
             return None
-        centres = np.flatnonzero(tensors[self.centre_key].amax(0).numpy() > 0)
+        centres = np.flatnonzero(tensors[self.centre_key].amax(0).numpy() > 0)  # non-zero in any channel
         if centres.size:
             return centres
         name = getattr(item[self.centre_key], "meta", {}).get("filename_or_obj", f"item {index}")
@@ -205,7 +203,7 @@ class CachedPatchLoader(Randomizable):
         if self.device.type != "cuda":
             return self.device
         free, _ = torch.cuda.mem_get_info(self.device)
-        if nbytes <= free // 2:
+        if nbytes <= free // 2:  # the other half is left to the training step
             logger.info(f"CachedPatchLoader: {nbytes / 2**20:.0f} MiB of training data cached on {self.device}.")
             return self.device
         logger.warning(

@@ -37,7 +37,7 @@ matplotlib, checkpoint savers)."""
 def __getattr__(name: str):
     if name in _SOURCES:
         value = getattr(importlib.import_module(f"{__name__}.{_SOURCES[name]}"), name)
-        globals()[name] = value
+        globals()[name] = value  # later look-ups find it without __getattr__
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

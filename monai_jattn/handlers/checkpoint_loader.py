@@ -62,6 +62,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
             problem = f"truncated or damaged: its {size} bytes are not a complete PyTorch checkpoint"
         else:
             problem = "corrupt: not a PyTorch checkpoint"
+    # raised outside the except blocks, so that PyTorch's error (which advises weights_only=False) is not chained
     raise CheckpointError(f"{path}: the checkpoint is {problem}")
 
 
@@ -94,8 +95,10 @@ class CheckedCheckpointLoader(_MonaiCheckpointLoader):
     def __call__(self, engine: Engine) -> None:
         """Check the file (and that a saved engine fits this run's length), then load it into ``load_dict`` as
         MONAI's loader does."""
+        # read here for the checks and the error messages; MONAI's loader below reads the file again
         checkpoint = load_checkpoint(self.load_path, self.map_location)
         for name, target in self.load_dict.items():
+            # a saved trainer must fit this run before Ignite restores it (Ignite's refusal names no file)
             if isinstance(target, Engine) and isinstance(checkpoint, dict) and isinstance(checkpoint.get(name), dict):
                 _check_engine_fits(checkpoint[name], target, f"{self.load_path}", self.max_iterations)
         try:
@@ -104,6 +107,7 @@ class CheckedCheckpointLoader(_MonaiCheckpointLoader):
             cause: Any = e
             name, target = next(iter(self.load_dict.items()))
             if len(self.load_dict) == 1 and isinstance(target, torch.nn.Module) and isinstance(checkpoint, dict):
+                # a bare state_dict, or the network's entry of a full training checkpoint
                 state = checkpoint if all(torch.is_tensor(v) for v in checkpoint.values()) else checkpoint.get(name)
                 if isinstance(state, dict):  # say which tensors fit
                     cause = describe_fit(getattr(target, "module", target), state, e)
@@ -219,13 +223,10 @@ def load_pretrained(
 ) -> bool:
     """Start a training run from pretrained weights (fine-tuning), e.g. a bundle's shipped ``models/model.pt``.
 
-    The weights are a state_dict as the bundles save ``model.pt``, or the ``network`` (or ``model``) entry of a
-    full training checkpoint such as ``latest.pt``. They are loaded strictly, all or nothing: every name and
-    shape must match the network, so weights are never loaded in part. Weights that cannot be used (no file,
-    an unreadable or damaged one, another network's: other names or shapes, e.g. another
-    ``--network_def#attention`` or width) stop the run with a `CheckpointError` that names the file, says what
-    is wrong and lists which tensors fit and which do not; with ``optional`` the run logs the same as a warning
-    and trains from scratch. The file itself is only read.
+    The weights (a state_dict, or the weights entry of a training checkpoint, see `model_weights`) are loaded
+    strictly, all or nothing; the file is only read. Weights that cannot be used (missing, damaged, or another
+    network's, e.g. another ``--network_def#attention``) raise a `CheckpointError` that lists which tensors fit,
+    or, with ``optional``, are logged as a warning and the run trains from scratch (docs/bundles.md, "Fine-tuning").
 
     Args:
         network: the network to initialise (a ``DistributedDataParallel`` wrapper is unwrapped).
@@ -243,7 +244,7 @@ def load_pretrained(
     """
     if not str2bool(enabled) or str2bool(resume):
         return False
-    module = getattr(network, "module", network)
+    module = getattr(network, "module", network)  # unwrap DistributedDataParallel
     try:
         if not os.path.isfile(path):
             raise CheckpointError(f"{path}: no pretrained weights there (pretrained_path)")

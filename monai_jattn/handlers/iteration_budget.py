@@ -62,10 +62,12 @@ class IterationBudget:
         """Add the stop at ``max_iterations``, the time limit and the final validation to ``engine``."""
         self.check()
         if self.time_limit is not None:
+            # TimeLimit takes whole seconds: round up (at least 1), never stopping before the limit
             engine.add_event_handler(Events.ITERATION_COMPLETED, TimeLimit(max(1, math.ceil(self.time_limit))))
-        if self.max_iterations % self.val_interval:
+        if self.max_iterations % self.val_interval:  # at a multiple, the last epoch ends there anyway
             engine.add_event_handler(Events.ITERATION_COMPLETED(once=self.max_iterations), self._stop)
         if self.validator is not None:
+            # TERMINATE fires when the trainer is stopped (e.g. by the two handlers above), not when it completes
             engine.add_event_handler(Events.TERMINATE, self._validate_if_between_validations)
 
     @staticmethod
@@ -73,5 +75,5 @@ class IterationBudget:
         engine.terminate()
 
     def _validate_if_between_validations(self, engine: Engine) -> None:
-        if engine.state.iteration % self.val_interval:
+        if engine.state.iteration % self.val_interval:  # at a multiple, ValidationHandler has just validated
             self.validator.run(engine.state.epoch)

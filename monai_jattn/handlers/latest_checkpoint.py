@@ -74,6 +74,7 @@ class LatestCheckpointSaver:
 
     def __call__(self, engine: Engine) -> None:
         """Write the checkpoint unless this iteration is already saved."""
+        # COMPLETED right after an interval save would write the same state a second time
         if engine.state.iteration == self._saved_iteration or idist.get_rank() != self.save_rank:
             return
         checkpoint = {name: _unwrap(obj).state_dict() for name, obj in self.save_dict.items()}
@@ -102,6 +103,7 @@ class ResumableCheckpointSaver(CheckpointSaver):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # replace MONAI's delete-then-write savers by atomic ones, keeping their fixed file names
         for checkpoint in (self._final_checkpoint, self._key_metric_checkpoint, self._interval_checkpoint):
             if checkpoint is not None:
                 checkpoint.save_handler = _AtomicDiskSaver(self.save_dir, checkpoint.save_handler.filename)
@@ -121,7 +123,7 @@ class _AtomicDiskSaver(DiskSaver):
         self.filename = filename
 
     def __call__(self, checkpoint: Mapping, filename: str, metadata: Mapping | None = None) -> None:
-        super().__call__(checkpoint, self.filename or filename, metadata)
+        super().__call__(checkpoint, self.filename or filename, metadata)  # a fixed name wins over Ignite's
 
     def _save_func(self, checkpoint: Mapping, path: Path, func: Callable) -> None:
         write_atomic(path, lambda tmp: func(checkpoint, tmp, **self.kwargs))

@@ -27,13 +27,10 @@ def segmentation_metrics(
     """Metric handlers for an evaluator, one per metric and protocol, each pooled over all images (DRIVE's
     convention) or computed per image and averaged (``per_image``, ISIC-2017's).
 
-    The metrics of `CONFUSION_MATRIX_METRICS` (recall, tnr, dice, accuracy, jaccard) use MONAI's
-    `ConfusionMatrix` handler with ``reduction="sum"`` (one confusion matrix over every pixel of
-    every image) or, per image, `monai_jattn.metrics.PerImageConfusionMatrixMetric` (each image's value, then
-    the mean; for an image with an empty reference Dice and Jaccard are 1 where the prediction is empty too, else
-    0, and Recall is undefined and left out of the mean, which `MetricsReportSaver` reports); ``"auc"`` uses
-    `PixelROCAUC` with ``pooled=True`` (or the mean of the per-image AUCs, an image with one class left out).
-    Each handler saves per-image details for the per-image CSV of `MetricsReportSaver`.
+    The metrics of `CONFUSION_MATRIX_METRICS` use MONAI's `ConfusionMatrix` handler with ``reduction="sum"``
+    or, per image, `monai_jattn.metrics.PerImageConfusionMatrixMetric` (empty references as
+    `monai_jattn.metrics.confusion` defines them); ``"auc"`` uses `PixelROCAUC`, pooled or per image (an image
+    with one class left out). Each handler saves per-image details for `MetricsReportSaver`'s CSV.
 
     Args:
         metric_names: e.g. ``["recall", "tnr", "dice", "accuracy", "auc"]``.
@@ -115,6 +112,7 @@ def class_dice_metrics(
 
     def channel(c: int):
         def select(output):
+            # channel c of every prediction and label, kept as a 1-channel tensor
             return [[y[c : c + 1] for y in part] for part in pairs(output)]
 
         return select

@@ -47,23 +47,17 @@ class MetricsReportSaver:
     - ``metrics.md``: the same values as a markdown table, columns in ``metric_names`` order (give the
       paper's order: recall, tnr, dice, accuracy, auc), with ``description`` above it; one row per
       protocol (with a "Protocol" column), then the reference rows, a metric they lack shown as "–";
-    - ``metrics_per_image.csv``: one row per image (``id`` column from ``batch[id_key]``) with every
-      metric whose handler saved per-image details in ``engine.state.metric_details``. MONAI's
-      `ConfusionMatrix` handler saves each image's TP/FP/TN/FN counts; they are turned into values
-      with the confusion-matrix metric named in ``confusion_matrix_metrics``
-      (`monai_jattn.metrics.confusion_matrix_values`: Dice and Jaccard of an empty reference are 1 where the
-      prediction is empty too, else 0). Details that are already one value per image (e.g. `PixelROCAUC`'s)
-      are written as they are. A metric undefined for an image (e.g. Recall of an empty reference) is
-      ``nan``; an ``empty_reference`` column (1 or 0) says which images have no foreground in their reference.
+    - ``metrics_per_image.csv``: one row per image (``id`` from ``batch[id_key]``) with every metric whose
+      handler saved per-image details in ``engine.state.metric_details``; confusion matrices become values
+      with `monai_jattn.metrics.confusion_matrix_values`, one value per image (e.g. `PixelROCAUC`'s) is kept
+      as it is, a metric undefined for an image is ``nan``, and an ``empty_reference`` column (1 or 0) marks
+      the images without foreground.
 
-    Below the table, ``metrics.md`` says which images have an empty reference and, for each metric undefined
-    for some images, for how many and which: with ``per_image_mean`` the table's value is the mean over the
-    others (and says so: "mean over 9 of the 10 images"), otherwise it pools the pixels of every image.
-
-    The model's metrics must all be in ``engine.state.metrics``; a reference row is written when the
-    engine has any of its metrics (e.g. only where DRIVE's ``2nd_manual`` exists). All files are
-    written atomically. In a distributed run every rank must attach the handler (the
-    image ids are gathered from all ranks); only ``save_rank`` writes.
+    Below the table, ``metrics.md`` names the images with an empty reference and, per metric, those where it
+    is undefined (see `undefined_notes`). The model's metrics must all be in ``engine.state.metrics``; a
+    reference row is written where the engine has any of its metrics (e.g. only where DRIVE's ``2nd_manual``
+    exists). Files are written atomically; in a distributed run every
+    rank must attach the handler (the ids are gathered), and only ``save_rank`` writes.
 
     Args:
         output_dir: folder for the three files (created if needed).
@@ -136,7 +130,7 @@ class MetricsReportSaver:
 
     def __call__(self, engine: Engine) -> None:
         """Write the three files from the engine's metrics (gathers ids on every rank first)."""
-        ids = string_list_all_gather(self._ids)
+        ids = string_list_all_gather(self._ids)  # a collective: every rank must call it, so before any returns
         if idist.get_rank() != self.save_rank:
             return
         metrics = engine.state.metrics
@@ -171,12 +165,12 @@ class MetricsReportSaver:
         lines = [self.description, ""] if self.description else []
         lines += [
             "| Model | " + ("Protocol | " if with_protocol else "") + " | ".join(titles) + " |",
-            "|---|" + "---|" * (len(titles) + with_protocol),
+            "|---|" + "---|" * (len(titles) + with_protocol),  # the bool adds the Protocol column
         ]
         for title, prefix in [(self.model_name, ""), *self.reference_rows.items()]:
             for protocol in self.protocols:
                 keys = [metric_key(name, protocol, prefix) for name in self.metric_names]
-                if not any(key in summary for key in keys):
+                if not any(key in summary for key in keys):  # a reference row the engine did not compute
                     continue
                 cells = [f"{summary[key]:.4f}" if key in summary else "–" for key in keys]
                 protocol_cell = f"{PROTOCOL_TITLES.get(str(protocol), protocol)} | " if with_protocol else ""
@@ -198,7 +192,7 @@ class MetricsReportSaver:
                         "to confusion_matrix_metrics."
                     )
                 detail = confusion_matrix_values(self.confusion_matrix_metrics[metric], detail)
-            detail = detail.reshape(detail.shape[0], -1)
+            detail = detail.reshape(detail.shape[0], -1)  # (images, 1) where there is one value per image
             if detail.shape != (num_images, 1):
                 raise ValueError(
                     f"metric '{name}': expected one value for each of the {num_images} images, got details of "
@@ -214,14 +208,15 @@ class MetricsReportSaver:
         for name in self._row_keys(""):
             detail = torch.as_tensor(details[name]) if name in details else None
             if detail is not None and detail.ndim == 3 and detail.shape[-1] == 4 and detail.shape[0] == num_images:
-                return empty_reference(detail).all(dim=1).tolist()
+                return empty_reference(detail).all(dim=1).tolist()  # no foreground in any channel
         return None
 
     def undefined_notes(
         self, ids: Sequence[str], per_image: Mapping[str, Sequence[float]], empty: Sequence[bool] | None
     ) -> str:
         """The text below the table: which images have an empty reference, and which metrics are undefined (NaN)
-        for which images, with the number of images each mean is over."""
+        for which images; with ``per_image_mean`` the table's value is the mean over the others ("mean over 9
+        of the 10 images"), otherwise it pools the pixels of every image."""
         total, lines = len(ids), []
         if empty is not None and any(empty):
             listed = [i for i, e in zip(ids, empty) if e]
@@ -259,6 +254,7 @@ def _csv_text(ids: Sequence[str], values: Mapping[str, Sequence[float]]) -> str:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["id", *values])
     for row, image_id in enumerate(ids):
+        # ints (the empty_reference column) are written as they are
         cells = (f"{v[row]:.6f}" if isinstance(v[row], float) else v[row] for v in values.values())
         writer.writerow([image_id, *cells])
     return text.getvalue()

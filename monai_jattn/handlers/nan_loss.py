@@ -39,7 +39,7 @@ class StopOnNanLoss:
     def __call__(self, engine: Engine) -> None:
         """Raise `FloatingPointError` if the current loss is not finite."""
         loss = self.loss_transform(engine.state.output)
-        if isinstance(loss, (tuple, list)):
+        if isinstance(loss, (tuple, list)):  # from_engine on an un-decollated output gives a 1-tuple
             loss = loss[0]
         if not bool(torch.isfinite(torch.as_tensor(loss)).all()):
             message = f"Loss is {loss} at iteration {engine.state.iteration}: stopping the training."

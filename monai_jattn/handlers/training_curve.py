@@ -23,19 +23,16 @@ class TrainingCurveSaver:
     """
     Ignite handler for a trainer that records the loss of every iteration and, when a ``validator``
     is given, its metric after every validation, and writes them at every epoch end and at the end
-    of the run to ``output_dir/<filename>.json``::
+    of the run to ``output_dir/<filename>.json`` and a plot to ``output_dir/<filename>.png`` (both
+    atomically)::
 
         {"loss": {"iteration": [...], "value": [...]},
          "validation": {"metric": "dice", "iteration": [...], "value": [...], "seconds": [...]}}
 
     ``seconds`` is the wall-clock time of the run, validations included, when each validation
-    ended: the time-to-quality of the recipe (``scripts/time_to_quality.py``).
-
-    and plots them to ``output_dir/<filename>.png`` (both written atomically). When a run resumes
-    from a checkpoint, the existing curve is kept up to the restored iteration, so the curve of a
-    resumed run is continuous (the restored iteration is read when the first epoch starts, after
-    every ``STARTED`` handler, such as `CheckedCheckpointLoader`, has run). In a distributed run only
-    ``save_rank`` records and writes.
+    ended: the time-to-quality of the recipe (``scripts/time_to_quality.py``). A resumed run keeps
+    the saved curve up to the restored iteration, so its curve is continuous. In a distributed run
+    only ``save_rank`` records and writes.
 
     Args:
         output_dir: folder for the JSON and PNG files (created if needed).
@@ -77,6 +74,8 @@ class TrainingCurveSaver:
             return
         self._trainer = engine
         engine.add_event_handler(Events.STARTED, self._reset)
+        # the curve starts at the first EPOCH_STARTED, once every STARTED handler (such as
+        # CheckedCheckpointLoader) has restored the iteration a resumed run continues from
         engine.add_event_handler(Events.EPOCH_STARTED, self._start)
         engine.add_event_handler(Events.ITERATION_COMPLETED, self._record_loss)
         engine.add_event_handler(Events.EPOCH_COMPLETED, self.save)
@@ -98,6 +97,7 @@ class TrainingCurveSaver:
             with open(self.json_path, encoding="utf-8") as f:
                 saved = json.load(f)
             for part in ("loss", "validation"):
+                # drop what the interrupted run recorded after the checkpoint it resumes from
                 keep = [n for n, i in enumerate(saved[part]["iteration"]) if i <= engine.state.iteration]
                 for key, values in saved[part].items():
                     if isinstance(values, list):
@@ -144,16 +144,17 @@ def plot_training_curve(curve: dict) -> Figure:
     ax.set_xlabel("iteration")
     ax.set_ylabel("training loss", color="tab:blue")
     if len(losses):
-        window = max(1, len(losses) // 50)
+        window = max(1, len(losses) // 50)  # about 50 windows, whatever the run's length
         smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
         ax.plot(iterations, losses, color="tab:blue", alpha=0.25, linewidth=0.8)
+        # mode="valid" gives window - 1 fewer points: each average is drawn at its window's last iteration
         ax.plot(iterations[window - 1 :], smooth, color="tab:blue", label=f"loss (mean of {window})")
     validation = curve["validation"]
     if validation["iteration"]:
         ax2 = ax.twinx()
         ax2.plot(validation["iteration"], validation["value"], "o-", color="tab:orange", label="validation")
         ax2.set_ylabel(f"validation {validation['metric']}", color="tab:orange")
-        if all(0.0 <= v <= 1.0 for v in validation["value"]):
+        if all(0.0 <= v <= 1.0 for v in validation["value"]):  # Dice, AUC, ...: the full scale, comparable by eye
             ax2.set_ylim(0, 1)
     ax.set_title("Training curve")
     return figure

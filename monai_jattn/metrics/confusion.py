@@ -51,6 +51,7 @@ def confusion_matrix_values(metric_name: str, confusion: torch.Tensor) -> torch.
     name = check_confusion_matrix_metric_name(metric_name)
     values = compute_confusion_matrix_metric(name, confusion.float())
     if name in _AGREEMENT_METRICS:
+        # TP + FP + FN == 0: reference and prediction both empty, where MONAI's 0 / 0 gives NaN
         agree = (confusion[..., 0] + confusion[..., 1] + confusion[..., 3]) == 0
         values = torch.where(agree, torch.ones_like(values), values)
     return values
@@ -88,5 +89,6 @@ class PerImageConfusionMatrixMetric(ConfusionMatrixMetric):
         data = self.get_buffer()
         if not isinstance(data, torch.Tensor):
             raise ValueError("the data to aggregate must be a PyTorch Tensor.")
+        # recomputed from the buffered confusion matrices, so that empty references get their defined values
         value, _ = do_metric_reduction(confusion_matrix_values(self.metric_name[0], data), reduction or self.reduction)
         return [value]

@@ -22,9 +22,8 @@ __all__ = ["PerImageROCAUCMetric", "PooledROCAUCMetric", "pixel_roc_auc"]
 def pixel_roc_auc(y_pred: torch.Tensor, y: torch.Tensor) -> float:
     """ROC AUC of the scores ``y_pred`` against the binary labels ``y`` (the Mann-Whitney statistic, ties half).
 
-    The same value as `monai.metrics.compute_roc_auc` of two 1D tensors, but with exact integer counts
-    for any number of pixels (MONAI's loop loses counts beyond 2**24 of them) and without a Python loop
-    over the pixels.
+    The same value as `monai.metrics.compute_roc_auc` of two 1D tensors, with exact integer counts for any
+    number of pixels and no Python loop (see the module docstring).
 
     Args:
         y_pred: scores (e.g. foreground probabilities), any shape; flattened.
@@ -51,14 +50,14 @@ def pixel_roc_auc(y_pred: torch.Tensor, y: torch.Tensor) -> float:
         return float("nan")
     scores, order = torch.sort(y_pred.float())
     positive = y[order] > 0
-    del order
+    del order  # pixel-sized temporaries are freed as soon as possible: an image may have tens of millions
     _, counts = torch.unique_consecutive(scores, return_counts=True)  # groups of tied scores, ascending
     del scores
-    ends = torch.cumsum(counts, 0) - 1
+    ends = torch.cumsum(counts, 0) - 1  # index of each group's last pixel in the sorted order
     positives_up_to = torch.cumsum(positive, 0, dtype=torch.int64)[ends]  # positives up to each group's end
     positives = torch.diff(positives_up_to, prepend=positives_up_to.new_zeros(1))
     negatives = counts - positives
-    negatives_below = torch.cumsum(negatives, 0) - negatives
+    negatives_below = torch.cumsum(negatives, 0) - negatives  # in the groups of lower scores only
     n_pos, n_neg = int(positives_up_to[-1]), int(negatives.sum())
     # each positive beats the negatives below its group and ties half of those in it; exact up to 2**53
     pairs = (positives.double() * (negatives_below.double() + negatives.double() / 2)).sum().item()
@@ -91,6 +90,7 @@ class PerImageROCAUCMetric(CumulativeIterationMetric):
         if y_pred.shape != y.shape:
             raise ValueError(f"y_pred and y must have the same shape, got {tuple(y_pred.shape)} and {tuple(y.shape)}.")
         values = [pixel_roc_auc(p, t.float()) for p, t in zip(y_pred, y)]
+        # (B, 1): one row per image, as the cumulative buffer and do_metric_reduction expect
         return torch.tensor(values, dtype=torch.float32).reshape(-1, 1)
 
     def aggregate(self, reduction: MetricReduction | str | None = None) -> torch.Tensor:  # type: ignore[override]
@@ -137,5 +137,6 @@ class PooledROCAUCMetric(PerImageROCAUCMetric):
         if not self._pixels:
             raise ValueError("no data to aggregate: call the metric on some images first.")
         pooled = [torch.cat([pair[i] for pair in self._pixels]) for i in (0, 1)]
+        # ranks may hold different numbers of pixels; every rank gets all of them (a no-op in one process)
         y_pred, y = (evenly_divisible_all_gather(x, concat=True) for x in pooled)
         return torch.tensor(pixel_roc_auc(y_pred.cpu(), y.cpu()))

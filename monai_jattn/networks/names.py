@@ -56,6 +56,7 @@ class ModelVariant:
         return {"network_def": {**self.network, **io}}
 
 
+# the network_def entries a replacing network takes from the bundle's own, so that it fits the bundle's data
 _NETWORK_IO = ("spatial_dims", "in_channels", "out_channels")
 
 MODEL_VARIANTS: dict[str, ModelVariant] = {
@@ -64,6 +65,7 @@ MODEL_VARIANTS: dict[str, ModelVariant] = {
         ModelVariant("dense_unet", "DenseUNet", "none"),
         ModelVariant("sa", "DenseUNet-SA", "sa"),
         ModelVariant("pwa", "DenseUNet-PWA", "pwa"),
+        # JA-9 has its own line: the paper's main text calls it DenseUNet-JA
         *(ModelVariant(f"ja{k}", f"DenseUNet-JA-{k}", "ja", k) for k in range(1, 9)),
         ModelVariant("ja9", "DenseUNet-JA-9", "ja", 9, paper_name="DenseUNet-JA"),
         ModelVariant(
@@ -127,6 +129,7 @@ def model_label(network: nn.Module) -> str:
 
     if not isinstance(network, DenseUNet):
         name = type(network).__name__
+        # a _target_ may be a bare class name or a dotted path (monai.networks.nets.BasicUNet)
         labels = [
             v.label for v in MODEL_VARIANTS.values() if v.network and v.network["_target_"].split(".")[-1] == name
         ]

@@ -1,15 +1,11 @@
-"""Random augmentations applied to a whole batch at once, on whatever device the batch lives on.
+"""Random augmentations applied to a whole batch dictionary of plain tensors ``(B, C, *spatial)`` at once,
+on whatever device the batch lives on, for use after :py:class:`monai_jattn.data.CachedPatchLoader`.
 
-MONAI's random transforms work on one sample at a time and track every step in a MetaTensor; in a
-training loop that draws small patches from images cached on the GPU, that per-sample work costs
-more than the network step. These transforms take a batch dictionary of plain tensors
-``(B, C, *spatial)``, draw each sample's parameters independently with MONAI's random state (so
-``set_random_state``/``set_determinism`` reproduce a run), and apply them with a few vectorised
-torch calls. Each one mirrors a MONAI transform and its defaults, named in its docstring.
-
-Compose them with `monai.transforms.Compose` in a bundle config, after
-:py:class:`monai_jattn.data.CachedPatchLoader`. The first key is the image, the others (labels,
-masks) are resampled with nearest-neighbour interpolation where interpolation is involved.
+MONAI's random transforms work one sample at a time through MetaTensors, which costs more than the network
+step when small patches come from images cached on the GPU. These draw each sample's parameters with MONAI's
+random state (so ``set_random_state``/``set_determinism`` reproduce a run) and apply them with a few vectorised
+torch calls; each mirrors the MONAI transform and defaults named in its docstring. Where interpolation is
+involved (`RandRotateBatchd`), ``mode`` sets it per key, e.g. nearest-neighbour for labels and masks.
 """
 
 from __future__ import annotations
@@ -64,14 +60,14 @@ class RandFlipBatchd(_RandBatchTransform):
 
     def __init__(self, keys: KeysCollection, prob: float = 0.5, spatial_axis: int | Sequence[int] = 0) -> None:
         super().__init__(keys, prob)
-        self.dims = [int(axis) + 2 for axis in ensure_tuple(spatial_axis)]
+        self.dims = [int(axis) + 2 for axis in ensure_tuple(spatial_axis)]  # spatial axis 0 is tensor dim 2
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
         index = self.randomize(self._batch_size(d))
         if index.size:
             for key in self.key_iterator(d):
-                d[key] = d[key].clone()
+                d[key] = d[key].clone()  # never write into the caller's tensor, e.g. the loader's cache
                 d[key][index] = d[key][index].flip(self.dims)
         return d
 
@@ -99,13 +95,13 @@ class RandRotate90Batchd(_RandBatchTransform):
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
         index = self.randomize(self._batch_size(d))
-        turns = self.R.randint(self.max_k, size=index.size) + 1
+        turns = self.R.randint(self.max_k, size=index.size) + 1  # k in 1..max_k, drawn once for all keys
         for key in self.key_iterator(d):
             if d[key].shape[self.dims[0]] != d[key].shape[self.dims[1]]:
                 raise ValueError(f"RandRotate90Batchd needs square patches, '{key}' has shape {list(d[key].shape)}.")
             if index.size:
                 d[key] = d[key].clone()
-                for k in np.unique(turns):
+                for k in np.unique(turns):  # one rot90 call per number of turns, over the samples that take it
                     chosen = index[turns == k]
                     d[key][chosen] = torch.rot90(d[key][chosen], int(k), self.dims)
         return d
@@ -151,9 +147,10 @@ class RandRotateBatchd(_RandBatchTransform):
                 raise ValueError(
                     f"RandRotateBatchd rotates 2D batches (B, C, H, W), '{key}' has shape {list(x.shape)}."
                 )
-            if grid is None:
+            if grid is None:  # one grid for every key: same angles, same spatial size
                 grid = self._grid(angles, x.shape[2:], x.device)
             chosen = torch.as_tensor(index, device=x.device)
+            # grid_sample needs floating point; the result goes back to the key's own dtype
             rotated = F.grid_sample(
                 x[chosen].float(), grid, mode=mode, padding_mode=self.padding_mode, align_corners=False
             )
@@ -200,11 +197,13 @@ class RandAdjustContrastBatchd(_RandBatchTransform):
             x = d[key]
             chosen = torch.as_tensor(index, device=x.device)
             sub = x[chosen]
+            # per-sample minimum and range over all channels and pixels, as MONAI's over the whole image
             flat = sub.flatten(1)
             low = flat.amin(1).view(-1, *[1] * (x.dim() - 1))
             span = flat.amax(1).view_as(low) - low
             gamma = torch.as_tensor(gammas, dtype=x.dtype, device=x.device).view_as(low)
             d[key] = x.clone()
+            # MONAI's epsilon: a constant sample (span 0) stays as it is instead of becoming NaN
             d[key][chosen] = ((sub - low) / (span + 1e-7)) ** gamma * span + low
         return d
 
@@ -228,7 +227,7 @@ class RandScaleIntensityBatchd(_RandBatchTransform):
         d = dict(data)
         batch = self._batch_size(d)
         index = self.randomize(batch)
-        scale = np.ones(batch, np.float32)
+        scale = np.ones(batch, np.float32)  # samples not chosen keep factor 1: one multiplication for the batch
         scale[index] += self.R.uniform(*self.factors, size=index.size)
         if not index.size:
             return d
@@ -263,6 +262,7 @@ class RandGaussianNoiseBatchd(_RandBatchTransform):
         index = self.randomize(batch)
         sigma = np.zeros(batch, np.float32)
         sigma[index] = self.R.uniform(0.0, self.std, size=index.size)
+        # torch draws the noise on the batch's device; seeding its generator from self.R keeps runs reproducible
         seed = int(self.R.randint(2**31))
         if not index.size:
             return d
@@ -272,5 +272,5 @@ class RandGaussianNoiseBatchd(_RandBatchTransform):
             noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             shape = (-1, *[1] * (x.dim() - 1))
             sigma_t = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).view(shape)
-            d[key] = x + (noise * sigma_t + self.mean * (sigma_t > 0)).to(x.dtype)
+            d[key] = x + (noise * sigma_t + self.mean * (sigma_t > 0)).to(x.dtype)  # no mean shift where sigma 0
         return d

@@ -24,7 +24,7 @@ def get_attention_type(attention: str | None) -> str:
     """
     if attention is None:
         return "none"
-    if not isinstance(attention, str):
+    if not isinstance(attention, str):  # e.g. a number from a config: the same ValueError as an unknown name
         raise ValueError(f"attention must be None or one of {ATTENTION_TYPES}, got {attention!r}.")
     return look_up_option(attention.strip().lower(), ATTENTION_TYPES)
 
@@ -68,8 +68,10 @@ def get_attention_block(
     attention = get_attention_type(attention)
     if attention == "sa":
         sa = SelfAttention(spatial_dims, channels, sa_inter_channels, sa_num_heads, sa_init_scale, qk_norm=sa_qk_norm)
+        # SelfAttention returns S(x) alone; the shortcut is added here, not inside the block
         return SkipConnection(sa, mode="add")
     if attention == "pwa":
+        # no shortcut: the paper's PWA multiplies the features by its map (docs/architecture.md)
         return PointWiseAttention(spatial_dims, channels, pwa_hidden_channels)
     if attention == "ja":
         return JointAttention(
@@ -82,4 +84,4 @@ def get_attention_block(
             init_scale=sa_init_scale,
             qk_norm=sa_qk_norm,
         )
-    return nn.Identity()
+    return nn.Identity()  # "none"; get_attention_type has refused every other name

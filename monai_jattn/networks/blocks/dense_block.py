@@ -45,6 +45,7 @@ class DenseLayer(nn.Module):
         dropout: float | tuple = 0.0,
     ) -> None:
         super().__init__()
+        # pre-activation order and a bias-free convolution, as in DenseNet and MONAI's _DenseLayer
         layers = [
             get_norm_layer(name=norm, spatial_dims=spatial_dims, channels=in_channels),
             get_act_layer(name=act),
@@ -55,6 +56,7 @@ class DenseLayer(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # keeping the input is what lets every later layer of the block see all earlier feature maps
         return torch.cat([x, self.layers(x)], dim=1)
 
 
@@ -91,6 +93,7 @@ class DenseBlock(nn.Sequential):
     ) -> None:
         super().__init__()
         for i in range(num_layers):
+            # layer i sees the block's input plus the growth_rate channels of each of the i layers before it
             layer = DenseLayer(spatial_dims, in_channels + i * growth_rate, growth_rate, act, norm, dropout)
             self.add_module(f"denselayer{i + 1}", layer)
         self.out_channels = in_channels + num_layers * growth_rate
@@ -128,4 +131,5 @@ class DenseTransition(nn.Sequential):
         self.add_module("norm", get_norm_layer(name=norm, spatial_dims=spatial_dims, channels=in_channels))
         self.add_module("act", get_act_layer(name=act))
         self.add_module("conv", Conv[Conv.CONV, spatial_dims](in_channels, out_channels, kernel_size=1, bias=False))
+        # halves every spatial size; DenseUNet pads its input so that every halving is exact
         self.add_module("pool", Pool[pool, spatial_dims](kernel_size=2, stride=2))

@@ -42,13 +42,14 @@ def ja_variant_number(variant: int | str) -> int:
         >>> ja_variant_number("JA-7"), ja_variant_number("pwa_first_separate_shortcuts")
         (7, 9)
     """
-    if isinstance(variant, int) and not isinstance(variant, bool):
+    if isinstance(variant, int) and not isinstance(variant, bool):  # bool is an int: True must not mean JA-1
         if 1 <= variant <= len(JA_VARIANTS):
             return variant
     elif isinstance(variant, str):
         key = variant.strip().lower()
         if key in JA_VARIANTS:
             return JA_VARIANTS.index(key) + 1
+        # "ja9", "ja-9", "ja_9", "ja 9" and a plain "9" all name structure 9
         number = key[2:].lstrip("-_ ") if key.startswith("ja") else key
         if number.isdigit() and 1 <= int(number) <= len(JA_VARIANTS):
             return int(number)
@@ -114,6 +115,7 @@ class JointAttention(nn.Module):
         self.variant = ja_variant_number(variant)
         self.pwa = PointWiseAttention(spatial_dims, in_channels, hidden_channels, act=act, norm=norm)
         self.sa = SelfAttention(spatial_dims, in_channels, inter_channels, num_heads, init_scale, qk_norm=qk_norm)
+        # only JA-3 fuses two branches (2C -> C channels); the Identity adds no weights to the other structures
         self.fuse: nn.Module = nn.Identity()
         if self.variant == 3:
             self.fuse = Conv[Conv.CONV, spatial_dims](2 * in_channels, in_channels, kernel_size=1)
@@ -139,5 +141,6 @@ class JointAttention(nn.Module):
             return self.sa(self.pwa(x))
         if self.variant == 8:
             return x + self.sa(self.pwa(x))
+        # JA-9, the paper's best: two separate shortcuts, PWA first
         z = x + self.pwa(x)
         return z + self.sa(z)

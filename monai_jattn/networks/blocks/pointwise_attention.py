@@ -45,6 +45,7 @@ class PointWiseAttention(nn.Module):
         norm: str | tuple | None = None,
     ) -> None:
         super().__init__()
+        # one output channel: all channels of a position get the same weight; the sigmoid is in attention_map
         self.map_net = nn.Sequential(
             Convolution(spatial_dims, in_channels, hidden_channels, kernel_size=3, act=act, norm=norm),
             Convolution(spatial_dims, hidden_channels, 1, kernel_size=3, conv_only=True),
@@ -61,4 +62,4 @@ class PointWiseAttention(nn.Module):
         return torch.sigmoid(self.map_net(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.attention_map(x)
+        return x * self.attention_map(x)  # the (B, 1, *spatial) map broadcasts over the channels

@@ -21,21 +21,12 @@ class SelfAttention(nn.Module):
         S(x)    = gamma * W_o softmax(LN(q) LN(k)^T / sqrt(d)) v    (gamma learnable, starts at init_scale;
                                                                   LN: per-head LayerNorm, ``qk_norm``)
 
-    The attention itself runs through :py:func:`torch.nn.functional.scaled_dot_product_attention`, so
-    the N x N affinity map (N = number of positions) is never built by this module: q, k and v share
-    one head size and are passed with a unit-stride last dimension, the layout the fused (flash)
-    kernels need on CPU and GPU. The 1x1 projections are ``nn.Linear`` layers over the channels of
-    each position (exactly a 1x1 convolution), as in MONAI's ``SABlock``, which keeps every tensor in
-    the token layout the kernel wants without extra copies.
-
-    Under autocast (``torch.autocast``, the bundles' ``amp``) the whole module runs in float32 and
-    returns float32: in bfloat16 or float16 the attention logits of the DenseUNet bottleneck grow
-    during training until their rounding error (a few units at logits of ~10^3) decides the softmax,
-    which stalled or diverged DenseUNet-JA; in float32 the module costs little, since it sees the
-    few positions of the bottleneck. Evidence and measurements: docs/performance.md, "Precision".
-
-    The module has no shortcut of its own: ``forward`` returns ``S(x)``, the caller adds ``x``.
-    ``gamma`` starts at ``init_scale`` (0 by default, as in DANet), so ``x + S(x)`` starts as ``x``.
+    The attention runs through :py:func:`torch.nn.functional.scaled_dot_product_attention`'s fused kernels,
+    so the N x N affinity map (N positions) is never built (docs/architecture.md). Under autocast (the
+    bundles' ``amp``) the module runs in, and returns, float32: in bfloat16 or float16 the bottleneck's
+    logits grew until rounding decided the softmax (docs/performance.md, "Precision"). There is no
+    shortcut: ``forward`` returns ``S(x)``, and with ``gamma`` at 0 (the default, as in DANet) the
+    caller's ``x + S(x)`` starts as ``x``.
 
     Args:
         spatial_dims: number of spatial dimensions of the input (2 or 3).
@@ -46,9 +37,8 @@ class SelfAttention(nn.Module):
         init_scale: initial value of the learnable output scale ``gamma``. Defaults to 0.
         bias: whether the q/k/v and output projections have a bias. Defaults to True.
         qk_norm: layer-normalise q and k per head before their product (as timm's ``Attention`` and
-            ViT-22B do), which bounds the attention logits. Defaults to True: without it, Adam
-            grows the logits of DenseUNet-JA's bottleneck attention into the thousands within a few
-            hundred iterations of reduced-precision training (docs/performance.md, "Precision").
+            ViT-22B do), which bounds the logits that Adam otherwise grows into the thousands in
+            reduced-precision training (docs/performance.md, "Precision"). Defaults to True.
 
     Examples::
 
@@ -75,6 +65,7 @@ class SelfAttention(nn.Module):
         super().__init__()
         if spatial_dims not in (2, 3):
             raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}.")
+        # the non-local block's C // 2, at least one channel for a 1-channel input
         inter_channels = max(in_channels // 2, 1) if inter_channels is None else inter_channels
         if num_heads < 1 or inter_channels % num_heads != 0:
             raise ValueError(f"num_heads ({num_heads}) must be >= 1 and divide inter_channels ({inter_channels}).")
@@ -83,9 +74,11 @@ class SelfAttention(nn.Module):
         self.num_heads = num_heads
         self.head_channels = inter_channels // num_heads
         self.qk_norm = qk_norm
+        # nn.Linear over each position's channels is a 1x1 convolution (as MONAI's SABlock) that keeps the
+        # (B, N, C) token layout SDPA takes, without copies; q, k and v come out of one matrix product
         self.qkv = nn.Linear(in_channels, 3 * inter_channels, bias=bias)
         self.out_proj = nn.Linear(inter_channels, in_channels, bias=bias)
-        self.gamma = nn.Parameter(torch.tensor(float(init_scale)))
+        self.gamma = nn.Parameter(torch.tensor(float(init_scale)))  # one scalar scale, DANet's gamma
         self.q_norm: nn.Module = nn.LayerNorm(self.head_channels) if qk_norm else nn.Identity()
         self.k_norm: nn.Module = nn.LayerNorm(self.head_channels) if qk_norm else nn.Identity()
 
@@ -99,6 +92,8 @@ class SelfAttention(nn.Module):
         """
         if x.dim() != self.spatial_dims + 2:
             raise ValueError(f"SelfAttention expects a {self.spatial_dims + 2}D input, got shape {list(x.shape)}.")
+        # left out under TorchScript (_attend_float32 is jit.unused); is_autocast_enabled raises for a device
+        # type autocast does not know, hence the availability check first
         if not torch.jit.is_scripting():
             if torch.amp.is_autocast_available(x.device.type) and torch.is_autocast_enabled(x.device.type):
                 return self._attend_float32(x)
@@ -106,9 +101,8 @@ class SelfAttention(nn.Module):
 
     @torch.jit.unused
     def _attend_float32(self, x: torch.Tensor) -> torch.Tensor:
-        """``_attend`` with autocast switched off and float32 input: the projections, the logits
-        ``q k^T`` and their softmax in full precision (the reduced-precision version lets the logits
-        grow until the softmax is noise, see docs/performance.md "Precision")."""
+        """``_attend`` with autocast off on a float32 input: projections, logits and softmax in full precision
+        (see the class docstring)."""
         with torch.autocast(x.device.type, enabled=False):
             return self._attend(x.float())
 
@@ -116,19 +110,21 @@ class SelfAttention(nn.Module):
         batch = x.shape[0]
         tokens = x.flatten(2).transpose(1, 2)  # (B, N, C), a view
         num_tokens = tokens.shape[1]
-        # (B, N, 3 * inter) -> (3, B, heads, N, head_channels) with a unit-stride last dimension
+        # (B, N, 3 * inter) -> (3, B, heads, N, head_channels): one head size and a unit-stride last dimension,
+        # the layout SDPA's fused (flash) kernels need, on CPU and GPU
         qkv = self.qkv(tokens).view(batch, num_tokens, 3, self.num_heads, self.head_channels).permute(2, 0, 3, 1, 4)
         q, k = self.q_norm(qkv[0]), self.k_norm(qkv[1])
         out = F.scaled_dot_product_attention(q, k, qkv[2])  # (B, heads, N, head_channels)
+        # heads side by side again, (B, N, heads * head_channels), for the output projection
         out = self.out_proj(out.transpose(1, 2).reshape(batch, num_tokens, self.inter_channels))
-        return (self.gamma * out).transpose(1, 2).reshape(x.shape)
+        return (self.gamma * out).transpose(1, 2).reshape(x.shape)  # tokens back to (B, C, *spatial)
 
     def attention_weights(self, x: torch.Tensor, positions: torch.Tensor | Sequence[Sequence[int]]) -> torch.Tensor:
         """
         The attention weights of chosen query positions, ``softmax(q_i k^T / sqrt(d))`` per head (q and k
-        layer-normalised first where ``qk_norm``), from this module's own layers with autocast off (in
-        float32 for a float32 module; ``forward`` never builds them). Only the rows of the chosen queries are made, so
-        this costs ``Q x N``, not ``N x N``.
+        layer-normalised first where ``qk_norm``), from this module's own layers with autocast off (in float32
+        for a float32 module; ``forward`` never builds them). Only the chosen rows are made: ``Q x N``, not
+        ``N x N``.
 
         Args:
             x: input of shape ``(B, in_channels, *spatial)``, as ``forward`` receives it.
@@ -157,7 +153,8 @@ class SelfAttention(nn.Module):
             flat = flat * size + index[:, dim]
         batch = x.shape[0]
         with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
-            tokens = x.flatten(2).transpose(1, 2).to(self.qkv.weight.dtype)  # (B, N, C)
+            # (B, N, C) in the module's own dtype, whatever x's, as forward computes under autocast
+            tokens = x.flatten(2).transpose(1, 2).to(self.qkv.weight.dtype)
             qkv = self.qkv(tokens).view(batch, tokens.shape[1], 3, self.num_heads, self.head_channels)
             query, key = self.q_norm(qkv[:, flat, 0]).float(), self.k_norm(qkv[:, :, 1]).float()  # (B, Q|N, heads, d)
         scores = torch.einsum("bqhd,bnhd->bhqn", query, key) / math.sqrt(self.head_channels)

@@ -32,16 +32,10 @@ class DenseUNet(nn.Module):
         decoder, per level from L-1 up to 0: UpCat (2x upsample, concatenate skip, two conv3x3 blocks)
         head: conv1x1 -> out_channels logits
 
-    Convolutions followed by a normalization layer have no bias (it would be cancelled).
-
-    Attention sits after the dense block of the levels in ``attention_levels`` (the bottleneck by
-    default, where self-attention over all positions is cheap); at each of those levels:
-
-    - ``"sa"``: ``x + S(x)``;
-    - ``"pwa"``: ``P(x) = x * sigmoid(map(x))``, the paper's point-wise attention without a shortcut;
-    - ``"ja"``: ``JA_n(x)`` for ``ja_variant`` n (default 9, the paper's DenseUNet-JA).
-
-    Any input size works: the input is padded (replicate) at the end of every spatial dimension to
+    Convolutions followed by a normalization layer have no bias (it would be cancelled). Attention
+    (``x + S(x)``, ``P(x)`` or ``JA_n(x)``, see `get_attention_block`) sits after the dense block of the
+    levels in ``attention_levels``: the bottleneck by default, where self-attention over all positions is
+    cheap. Any input size works: the input is padded (replicate) at the end of every spatial dimension to
     a multiple of ``2 ** (len(block_layers) - 1)`` and the logits are cropped back.
 
     Args:
@@ -140,7 +134,9 @@ class DenseUNet(nn.Module):
         bad_levels = [i for i in attention_levels if not -num_levels <= i < num_levels]
         if bad_levels:
             raise ValueError(f"attention_levels {bad_levels} out of range for {num_levels} levels.")
+        # negative levels count from the bottleneck: stored non-negative, each once
         self.attention_levels = sorted({i % num_levels for i in attention_levels})
+        # each of the num_levels - 1 transitions halves the size, so forward pads to a multiple of this
         self.size_divisor = 2 ** (num_levels - 1)
         self.spatial_dims = spatial_dims
         self.in_channels = in_channels
@@ -160,6 +156,7 @@ class DenseUNet(nn.Module):
                 sa_qk_norm,
             )
 
+        # no bias: the first dense layer starts with a normalization
         self.stem = Conv[Conv.CONV, spatial_dims](in_channels, init_features, kernel_size=3, padding=1, bias=False)
         self.encoder = nn.ModuleList()
         skip_channels = []
@@ -167,7 +164,7 @@ class DenseUNet(nn.Module):
         for level, num_layers in enumerate(block_layers):
             stage = nn.Sequential()
             if level > 0:
-                reduced = max(int(channels * compression), 1)
+                reduced = max(int(channels * compression), 1)  # DenseNet-BC's theta, never below one channel
                 stage.add_module("transition", DenseTransition(spatial_dims, channels, reduced, act, norm))
                 channels = reduced
             dense = DenseBlock(spatial_dims, channels, num_layers, growth_rate, act, norm, dropout)
@@ -175,7 +172,7 @@ class DenseUNet(nn.Module):
             channels = dense.out_channels
             stage.add_module("attention", attention_block(level, channels))
             self.encoder.append(stage)
-            skip_channels.append(channels)
+            skip_channels.append(channels)  # the last entry, the bottleneck, is the decoder's input, not a skip
 
         # deepest decoder block first, so that forward can pop the skips in order
         # is_pad=False: forward pads the input to a multiple of size_divisor, so every upsampled map already has
@@ -191,7 +188,7 @@ class DenseUNet(nn.Module):
                     features,
                     act,
                     norm,
-                    False,
+                    False,  # bias of UpCat's two convolutions, each followed by a normalization
                     dropout,
                     upsample,
                     is_pad=False,
@@ -217,7 +214,7 @@ class DenseUNet(nn.Module):
         """Refuse weights saved from another attention structure, naming both; accept weights saved before
         the structure was recorded (they keep this network's record)."""
         key = prefix + "structure"
-        if key not in state_dict:
+        if key not in state_dict:  # weights from before the record: taken as this network's structure
             state_dict[key] = self.structure.clone()
         elif state_dict[key].tolist() != self.structure.tolist():
             error_msgs.append(
@@ -225,6 +222,7 @@ class DenseUNet(nn.Module):
                 f"{_structure_name(self.structure.tolist())}: give the network the attention and ja_variant the "
                 "weights were trained with (e.g. --network_def#attention ja --network_def#ja_variant 9)"
             )
+            # load_state_dict copies every other tensor before it raises: keep this network's own record
             state_dict[key] = self.structure.clone()
         super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
@@ -249,13 +247,14 @@ class DenseUNet(nn.Module):
                     self.in_channels, self.spatial_dims, list(x.shape)
                 )
             )
+        # half-precision inputs are left to autocast; float32 against float64 would fail inside the stem
         if not x.is_floating_point() or (x.dtype == torch.float64) != (self.stem.weight.dtype == torch.float64):
             raise TypeError(
                 "DenseUNet input is {} but its weights are {}: convert the input (e.g. x.float()) or the network "
                 "(e.g. net.double()).".format(x.dtype, self.stem.weight.dtype)
             )
         spatial = x.shape[2:]
-        bottleneck_values = x.shape[0]
+        bottleneck_values = x.shape[0]  # batch x bottleneck positions: what batch norm normalises over there
         for i in range(len(spatial)):
             # replicate-pad the far end up to a multiple of size_divisor by repeating the last row: an index
             # (not F.pad(mode="replicate"), whose backward torch.compile's CPU inductor cannot lower); applied
@@ -276,12 +275,12 @@ class DenseUNet(nn.Module):
         for stage in self.encoder:
             x = stage(x)
             skips.append(x)
-        x = skips.pop()
+        x = skips.pop()  # the bottleneck starts the decoder; the other levels' outputs are its skips
         for up in self.decoder:
             x = up(x, skips.pop())
         x = self.head(x)
 
-        for i in range(len(spatial)):
+        for i in range(len(spatial)):  # crop the padding at the far end of each dimension
             x = x.narrow(i + 2, 0, spatial[i])
         return x
 
