@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from bundle_cases import DRIVE
 from bundle_helpers import (
     REPO,
     TORCHRUN,
@@ -21,46 +22,36 @@ from bundle_helpers import (
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
-    configs,
     kill_and_resume,
     load_checkpoint,
     read_binary,
     read_png,
     run_cli,
-    run_settings,
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
+from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.run_folders import RunFolderError
 from monai_jattn.setting_checks import SettingError
 
-CONFIGS = configs("drive_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-SIZE = (60, 76)  # (height, width): not square, so that a swapped axis cannot go unnoticed
+CONFIGS = DRIVE.configs
+TRAIN, EVALUATE, INFERENCE = DRIVE.train, DRIVE.evaluate, DRIVE.inference
+SIZE = DRIVE.size  # (height, width): not square, so that a swapped axis cannot go unnoticed
+settings = DRIVE.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("DRIVE")
-    write_drive_sample(root, num_train=6, num_test=3, seed=0, image_size=SIZE)
-    return root
-
-
-def settings(dataset, run_dir, **more):
-    # val_fraction 0.34: 2 validation images, one for each of the 2 processes under torchrun
-    return run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [32, 32], "val_fraction": 0.34, **more})
+    return DRIVE.write_sample(tmp_path_factory.mktemp("DRIVE"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory):
-    """Four iterations of training, validated every two."""
-    run_dir = tmp_path_factory.mktemp("drive_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
+def trained(tiny_runs):
+    """Four iterations of training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(DRIVE, "drive_run")
 
 
 def test_training_writes_checkpoints_and_curve(trained):

@@ -9,13 +9,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from bundle_cases import ISIC2017
 from bundle_helpers import (
     TORCHRUN,
     check_onnx_export,
     check_properties_and_metadata,
     check_torchscript_export,
     cli_args,
-    configs,
     kill_and_resume,
     load_checkpoint,
     read_binary,
@@ -31,28 +31,21 @@ from monai_jattn.data import DatasetError
 from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
 from monai_jattn.run_folders import RunFolderError
 
-CONFIGS = configs("isic2017_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-SIZE = (44, 60)  # (height, width) of the sample images; the network sees TRAIN_SIZE
-TRAIN_SIZE = [32, 48]
+CONFIGS = ISIC2017.configs
+TRAIN, EVALUATE, INFERENCE = ISIC2017.train, ISIC2017.evaluate, ISIC2017.inference
+SIZE = ISIC2017.size  # (height, width) of the sample images; the network sees train_size
+settings = ISIC2017.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ISIC2017")
-    write_isic2017_sample(root, num_train=6, num_val=2, num_test=3, seed=0, image_size=SIZE)
-    return root
-
-
-def settings(dataset, run_dir, **more):
-    return run_settings(CONFIGS, dataset, run_dir, **{"train_size": TRAIN_SIZE, **more})
+    return ISIC2017.write_sample(tmp_path_factory.mktemp("ISIC2017"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("isic_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
+def trained(tiny_runs):
+    """Four iterations of training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(ISIC2017, "isic_run")
 
 
 def test_training_writes_checkpoints_and_curve(trained):

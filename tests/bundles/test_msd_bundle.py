@@ -12,49 +12,34 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
+from bundle_cases import MSD
 from bundle_helpers import (
-    TINY_NETWORK,
     check_properties_and_metadata,
     cli_args,
-    configs,
     dataset_error,
     load_checkpoint,
     run_cli,
-    run_settings,
     run_workflow,
 )
 
-from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.msd import msd_datalist, write_msd_sample
 from monai_jattn.run_folders import RunFolderError
 
-CONFIGS = configs("msd_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-TINY_3D = TINY_NETWORK | {"network_def#init_features": 4, "network_def#decoder_features": [4, 4]}
-"""Narrower still than the 2D tests' network: 3D convolutions cost a lot more on CPU."""
-SIZE = (24, 20, 12)  # stored voxels at 0.8 x 1.2 x 2.0 mm: about 19 x 24 x 24 on the 1 mm grid
+CONFIGS = MSD.configs
+TRAIN, EVALUATE, INFERENCE = MSD.train, MSD.evaluate, MSD.inference
+settings = MSD.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     """Five training cases and two test images, written by the data command line."""
-    root = tmp_path_factory.mktemp("msd") / "Task00"
-    assert main(["sample", "msd", str(root), "--train", "5", "--test", "2", "--size", *map(str, SIZE)]) == 0
-    return root
-
-
-def settings(dataset: Path, run_dir: Path, **more) -> dict:
-    # val_fraction 0.4: 2 of the 5 training cases validate
-    common = run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [16, 16, 16], "val_fraction": 0.4, **more})
-    return common | {k: v for k, v in TINY_3D.items() if k not in more}
+    return MSD.write_sample(tmp_path_factory.mktemp("msd"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory) -> Path:
-    """Four iterations of 3D training, validated every two."""
-    run_dir = tmp_path_factory.mktemp("msd_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
+def trained(tiny_runs) -> Path:
+    """Four iterations of 3D training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(MSD, "msd_run")
 
 
 def test_training_writes_checkpoints_and_curve(trained):
