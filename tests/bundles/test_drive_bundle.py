@@ -1,5 +1,6 @@
-"""The DRIVE bundle on tiny sample data, CPU only: train, evaluate (checked against numpy), infer, export,
-properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+"""The DRIVE bundle on tiny sample data, CPU only: evaluate (checked against numpy), infer, multi-process training
+under torchrun, and kill-and-resume. What the shared recipe gives every bundle (checkpoints, properties, metadata,
+export, ...) is tested in test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -18,9 +19,6 @@ from bundle_cases import DRIVE
 from bundle_helpers import (
     REPO,
     TORCHRUN,
-    check_onnx_export,
-    check_properties_and_metadata,
-    check_torchscript_export,
     cli_args,
     kill_and_resume,
     load_checkpoint,
@@ -52,18 +50,6 @@ def dataset(tmp_path_factory):
 def trained(tiny_runs):
     """Four iterations of training, validated every two: this module's copy of the session's run."""
     return tiny_runs.trained(DRIVE, "drive_run")
-
-
-def test_training_writes_checkpoints_and_curve(trained):
-    latest = load_checkpoint(trained / "models" / "latest.pt")
-    assert set(latest) == {"network", "optimizer", "trainer", "best_model_saver"}
-    assert latest["trainer"]["iteration"] == 4
-    assert latest["optimizer"]["state"][0]["step"] == 4
-    assert (trained / "models" / "model.pt").is_file()
-    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
-    assert curve["loss"]["iteration"] == [1, 2, 3, 4]
-    assert curve["validation"]["metric"] == "dice" and curve["validation"]["iteration"] == [2, 4]
-    assert (trained / "eval" / "training_curve.png").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -278,18 +264,6 @@ def test_inference_with_a_corrupt_checkpoint_names_it(dataset, tmp_path):
     assert "weights_only" not in result.stderr  # not even in a chained traceback of torch's own message
 
 
-def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
-    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
-    assert isinstance(info.value.__cause__, RunFolderError)
-    message = str(info.value.__cause__)
-    assert f"ckpt_dir {trained / 'models'}" in message and "latest.pt, model.pt" in message
-    assert "--resume True" in message and "--overwrite True" in message
-    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before  # nothing lost
-    assert not (trained / "models" / "run.lock").exists()
-
-
 def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
     shutil.copytree(trained / "models", tmp_path / "models")
     before = {p.name: p.read_bytes() for p in (tmp_path / "models").glob("*.pt")}
@@ -322,18 +296,6 @@ def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, s
         run_workflow([TRAIN], **settings(dataset, tmp_path, **{setting: value}))
     assert isinstance(info.value.__cause__, SettingError) and str(info.value.__cause__) == message
     assert not (tmp_path / "models").exists()  # stopped before touching any folder
-
-
-def test_bundle_properties_and_metadata(dataset, tmp_path):
-    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path), n=4)
-
-
-def test_export_to_torchscript(trained, tmp_path):
-    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 1, 44, 52))
-
-
-def test_export_to_onnx_with_any_image_size(trained, tmp_path):
-    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(1, 1, 45, 53))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")

@@ -1,5 +1,6 @@
-"""The ISIC-2017 bundle on tiny sample data, CPU only: train, evaluate at the original size (checked against
-numpy), infer, export, properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+"""The ISIC-2017 bundle on tiny sample data, CPU only: evaluate at the original size (checked against numpy), infer,
+multi-process training under torchrun, and kill-and-resume. What the shared recipe gives every bundle (checkpoints,
+properties, metadata, export, ...) is tested in test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,6 @@ import torch
 from bundle_cases import ISIC2017
 from bundle_helpers import (
     TORCHRUN,
-    check_onnx_export,
-    check_properties_and_metadata,
-    check_torchscript_export,
     cli_args,
     kill_and_resume,
     load_checkpoint,
@@ -29,7 +27,6 @@ from PIL import Image
 
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
-from monai_jattn.run_folders import RunFolderError
 
 CONFIGS = ISIC2017.configs
 TRAIN, EVALUATE, INFERENCE = ISIC2017.train, ISIC2017.evaluate, ISIC2017.inference
@@ -46,14 +43,6 @@ def dataset(tmp_path_factory):
 def trained(tiny_runs):
     """Four iterations of training, validated every two: this module's copy of the session's run."""
     return tiny_runs.trained(ISIC2017, "isic_run")
-
-
-def test_training_writes_checkpoints_and_curve(trained):
-    latest = load_checkpoint(trained / "models" / "latest.pt")
-    assert latest["trainer"]["iteration"] == 4 and latest["optimizer"]["state"][0]["step"] == 4
-    assert (trained / "models" / "model.pt").is_file()
-    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
-    assert curve["loss"]["iteration"] == [1, 2, 3, 4] and curve["validation"]["iteration"] == [2, 4]
 
 
 def test_evaluation_at_original_size_equals_numpy(dataset, trained):
@@ -205,27 +194,6 @@ def test_inference_segments_16_bit_and_oddly_named_images_and_names_the_unreadab
     stems = ("lesion_segmentation", "ISIC_0000001_superpixels")
     expected = [f"{i}_{s}.png" for i in stems for s in ("prob", "mask", "overlay")]
     assert sorted(p.name for p in out.iterdir()) == sorted([*expected, ".inference_run"])  # every readable image
-
-
-def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
-    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
-    assert isinstance(info.value.__cause__, RunFolderError)
-    assert f"ckpt_dir {trained / 'models'} already holds checkpoints" in str(info.value.__cause__)
-    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before
-
-
-def test_bundle_properties_and_metadata(dataset, tmp_path):
-    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
-
-
-def test_export_to_torchscript(trained, tmp_path):
-    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 3, 48, 36))
-
-
-def test_export_to_onnx_with_any_image_size(trained, tmp_path):
-    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(2, 3, 37, 51))
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
