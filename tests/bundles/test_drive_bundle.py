@@ -1,6 +1,7 @@
-"""The DRIVE bundle on tiny sample data, CPU only: evaluate (checked against numpy), infer, multi-process training
-under torchrun, and kill-and-resume. What the shared recipe gives every bundle (checkpoints, properties, metadata,
-export, ...) is tested in test_shared_recipe.py."""
+"""The DRIVE bundle on tiny sample data, CPU only: evaluation in both protocols and with the 2nd observer (checked
+against numpy), the field of view, ``image_zoom``, inference on the user's images and into used folders, the
+training settings, overwrite, seeds and NaN losses. What the shared recipe gives every bundle (checkpoints, export,
+properties, torchrun, kill-and-resume, ...) is tested in test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -18,9 +19,7 @@ import torch
 from bundle_cases import DRIVE
 from bundle_helpers import (
     REPO,
-    TORCHRUN,
     cli_args,
-    kill_and_resume,
     load_checkpoint,
     read_binary,
     read_png,
@@ -35,7 +34,6 @@ from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.run_folders import RunFolderError
 from monai_jattn.setting_checks import SettingError
 
-CONFIGS = DRIVE.configs
 TRAIN, EVALUATE, INFERENCE = DRIVE.train, DRIVE.evaluate, DRIVE.inference
 SIZE = DRIVE.size  # (height, width): not square, so that a swapped axis cannot go unnoticed
 settings = DRIVE.settings
@@ -148,36 +146,6 @@ def test_evaluation_without_2nd_observer_has_no_observer_row(dataset, trained, t
     assert list(summary) == [f"{m}_{p}" for p in PROTOCOLS for m in METRICS]
     table = (tmp_path / "eval" / "metrics.md").read_text()
     assert "2nd observer" not in table and "| DenseUNet-JA-9 | inside FOV | " in table
-
-
-def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):
-    images = tmp_path / "images"
-    images.mkdir()
-    test = drive_datalist(dataset, "test")
-    with Image.open(test[0]["image"]) as image:  # the user's own photo: jpg, other size, no FOV mask
-        image.convert("RGB").resize((50, 40)).save(images / "my_photo.jpg")
-    out = tmp_path / "out"
-    run_cli(
-        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(images.parent, trained, dataset_dir=str(images), output_dir=str(out / "mine")))
-    )
-    run_cli(  # a DRIVE layout works too: the FOV masks are found and used; the outputs keep the sub-folder
-        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out / "drive")))
-    )
-    expected = {"mine/my_photo": (40, 50)} | {f"drive/images/{e['id']}": SIZE for e in test}
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
-        [f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")]
-        + ["mine/.inference_run", "drive/.inference_run"]
-    )
-    for image_id, size in expected.items():
-        prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
-        assert prob.shape == mask.shape == size and prob.dtype == np.uint8
-        assert set(np.unique(mask)) <= {0, 255}
-        assert np.array_equal(mask > 0, prob >= 128)  # the mask is the probability map at 0.5
-        assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
-    fov = read_binary(test[0]["mask"])
-    assert not read_png(out / "drive" / "images" / f"{test[0]['id']}_prob.png")[~fov].any()
 
 
 def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreadable(dataset, trained, tmp_path):
@@ -298,26 +266,6 @@ def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, s
     assert not (tmp_path / "models").exists()  # stopped before touching any folder
 
 
-@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
-def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
-    train_files = f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"
-    run_cli(TORCHRUN + ["--config_file", train_files] + overrides)
-    latest = load_checkpoint(tmp_path / "models" / "latest.pt")
-    assert latest["trainer"]["iteration"] == 4 and "module." not in next(iter(latest["network"]))
-    assert len(list((tmp_path / "eval").glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer and validator
-    saved = (tmp_path / "models" / "latest.pt").read_bytes()
-    again = run_cli(TORCHRUN + ["--config_file", train_files] + overrides, expect_failure=True)
-    assert "latest.pt" in again.stdout + again.stderr and "--overwrite True" in again.stdout + again.stderr
-    assert (tmp_path / "models" / "latest.pt").read_bytes() == saved  # rank 0 refused before any rank trained
-    eval_files = f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"
-    run_cli(TORCHRUN + ["--config_file", eval_files] + overrides)
-    with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
-        ids = sorted(row["id"] for row in csv.DictReader(f))
-    assert ids == sorted(e["id"] for e in drive_datalist(dataset, "test"))  # each test image once, from both ranks
-    assert len(list((tmp_path / "eval" / "predictions").glob("*_mask.png"))) == 3
-
-
 def test_training_stops_at_max_iterations_between_validations(dataset, tmp_path):
     run_workflow([TRAIN], **settings(dataset, tmp_path, max_iterations=5, val_interval=2))
     latest = load_checkpoint(tmp_path / "models" / "latest.pt")
@@ -352,22 +300,6 @@ def test_nan_loss_ends_the_run_with_an_error(dataset, tmp_path):
     assert result.returncode != 0
     assert "FloatingPointError: Loss is nan at iteration 1" in result.stderr
     assert not (tmp_path / "models" / "latest.pt").exists()
-
-
-def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path):
-    total = 30
-    killed_at, resumed, curve = kill_and_resume(
-        TRAIN, settings(dataset, tmp_path, max_iterations=total, val_interval=2), tmp_path
-    )
-    assert 0 < killed_at < total
-    reference = load_checkpoint(trained / "models" / "latest.pt")  # an uninterrupted run, for the structure
-    assert resumed["trainer"] == {"epoch_length": 2, "iteration": total, "max_epochs": total // 2}
-    assert resumed["optimizer"]["state"][0]["step"] == total  # the optimizer state went on, not restarted
-    assert {k: v.shape for k, v in resumed["network"].items()} == {k: v.shape for k, v in reference["network"].items()}
-    assert resumed["best_model_saver"]["_saved"]
-    assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
-    assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["latest.pt", "model.pt"]  # lock released
 
 
 @pytest.mark.parametrize("inside", [False, True])
