@@ -1,7 +1,7 @@
 """The DRIVE bundle on tiny sample data, CPU only: evaluation in both protocols and with the 2nd observer (checked
-against numpy), the field of view, ``image_zoom``, inference on the user's images and into used folders, the
-training settings, overwrite, seeds and NaN losses. What the shared recipe gives every bundle (checkpoints, export,
-properties, torchrun, kill-and-resume, ...) is tested in test_shared_recipe.py."""
+against numpy), the field of view, ``image_zoom``, inference on the user's images and into used folders, overwrite,
+the last partial validation interval, seeds and NaN losses. What the shared recipe gives every bundle (checkpoints,
+settings checks, export, properties, torchrun, kill-and-resume, ...) is tested in test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from PIL import Image
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.run_folders import RunFolderError
-from monai_jattn.setting_checks import SettingError
 
 TRAIN, EVALUATE, INFERENCE = DRIVE.train, DRIVE.evaluate, DRIVE.inference
 SIZE = DRIVE.size  # (height, width): not square, so that a swapped axis cannot go unnoticed
@@ -240,30 +239,6 @@ def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
     assert {p.name: p.read_bytes() for p in moved.glob("*.pt")} == before
     assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 2  # the new run's
     assert not (tmp_path / "models" / "run.lock").exists()  # released at the end
-
-
-@pytest.mark.parametrize(
-    "setting, value, message",
-    [
-        ("max_iterations", 0, "max_iterations must be a positive integer, got 0"),
-        ("max_iterations", -5, "max_iterations must be a positive integer, got -5"),
-        ("val_interval", 0, "val_interval must be a positive integer, got 0"),
-        ("batch_size", 0, "batch_size must be a positive integer, got 0"),
-        ("device", "cuda", "device 'cuda': this machine has no usable CUDA GPU; use --device cpu"),
-        ("learning_rate", "abc", "learning_rate must be a number > 0, got 'abc'"),
-        ("learning_rate", 0, "learning_rate must be a number > 0, got 0"),
-        ("weight_decay", -1e-8, "weight_decay must be a number >= 0, got -1e-08"),
-        ("resume", "maybe", "resume must be True or False, got 'maybe'"),
-        ("load_pretrain", "sometimes", "load_pretrain must be True or False, got 'sometimes'"),
-    ],
-)
-def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, setting, value, message):
-    if setting == "device" and torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, tmp_path, **{setting: value}))
-    assert isinstance(info.value.__cause__, SettingError) and str(info.value.__cause__) == message
-    assert not (tmp_path / "models").exists()  # stopped before touching any folder
 
 
 def test_training_stops_at_max_iterations_between_validations(dataset, tmp_path):

@@ -1,10 +1,10 @@
 """What the shared recipe (``bundles/common/``) gives every bundle, tested once for all the bundles it applies to, on
 their tiny sample data, CPU only: the workflows build without their data and check it when run, the multi-GPU
-overlays take the GPU of the local rank, training writes its checkpoints and curve and refuses an earlier run's
-``ckpt_dir``, properties, metadata, the TorchScript and ONNX exports, inference on the command line,
-multi-process training and evaluation under torchrun, and kill-and-resume. What only one dataset has (DRIVE's
-protocols and field of view, ISIC-2017's original-size evaluation, MSD's NIfTI geometry, ...) is tested in that
-bundle's own file."""
+overlays take the GPU of the local rank, training writes its checkpoints and curve, refuses an earlier run's
+``ckpt_dir`` and checks its settings before anything runs, properties, metadata, the TorchScript and ONNX exports,
+inference on the command line, multi-process training and evaluation under torchrun, and kill-and-resume. What
+only one dataset has (DRIVE's protocols and field of view, ISIC-2017's original-size evaluation, MSD's NIfTI
+geometry, ...) is tested in that bundle's own file."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from PIL import Image
 
 from monai_jattn.bundles import bundle_names
 from monai_jattn.run_folders import RunFolderError
+from monai_jattn.setting_checks import SettingError
 
 BUNDLES = bundle_names(REPO / "bundles")
 EVALUATE_IDS = {  # ids evaluation builds (train.json + evaluate.json) besides the properties
@@ -105,6 +106,31 @@ def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoin
     assert "--resume True" in message and "--overwrite True" in message
     assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before  # nothing lost
     assert not (trained / "models" / "run.lock").exists()
+
+
+@pytest.mark.parametrize("bundle", EVERY_BUNDLE, indirect=True)
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("max_iterations", 0, "max_iterations must be a positive integer, got 0"),
+        ("max_iterations", -5, "max_iterations must be a positive integer, got -5"),
+        ("val_interval", 0, "val_interval must be a positive integer, got 0"),
+        ("batch_size", 0, "batch_size must be a positive integer, got 0"),
+        ("device", "cuda", "device 'cuda': this machine has no usable CUDA GPU; use --device cpu"),
+        ("learning_rate", "abc", "learning_rate must be a number > 0, got 'abc'"),
+        ("learning_rate", 0, "learning_rate must be a number > 0, got 0"),
+        ("weight_decay", -1e-8, "weight_decay must be a number >= 0, got -1e-08"),
+        ("resume", "maybe", "resume must be True or False, got 'maybe'"),
+        ("load_pretrain", "sometimes", "load_pretrain must be True or False, got 'sometimes'"),
+    ],
+)
+def test_training_settings_are_checked_before_anything_runs(bundle, dataset, tmp_path, setting, value, message):
+    if setting == "device" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
+        run_workflow([bundle.train], **bundle.settings(dataset, tmp_path, **{setting: value}))
+    assert isinstance(info.value.__cause__, SettingError) and str(info.value.__cause__) == message
+    assert not (tmp_path / "models").exists()  # stopped before touching any folder
 
 
 @pytest.mark.parametrize("bundle", EVERY_BUNDLE, indirect=True)
