@@ -1,5 +1,7 @@
-"""The DRIVE bundle on tiny sample data, CPU only: train, evaluate (checked against numpy), infer, export,
-properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+"""The DRIVE bundle on tiny sample data, CPU only: evaluation in both protocols and with the 2nd observer (checked
+against numpy), the field of view, ``image_zoom``, inference on the user's images and into used folders, overwrite,
+the last partial validation interval, seeds and NaN losses. What the shared recipe gives every bundle (checkpoints,
+settings checks, export, properties, torchrun, kill-and-resume, ...) is tested in test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -14,65 +16,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from bundle_cases import DRIVE
 from bundle_helpers import (
     REPO,
-    TORCHRUN,
-    check_onnx_export,
-    check_properties_and_metadata,
-    check_torchscript_export,
     cli_args,
-    configs,
-    kill_and_resume,
     load_checkpoint,
     read_binary,
     read_png,
     run_cli,
-    run_settings,
     run_workflow,
 )
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
 from monai_jattn.data import DatasetError
-from monai_jattn.datasets.drive import drive_datalist, write_drive_sample
+from monai_jattn.datasets.drive import drive_datalist
 from monai_jattn.run_folders import RunFolderError
-from monai_jattn.setting_checks import SettingError
 
-CONFIGS = configs("drive_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-SIZE = (60, 76)  # (height, width): not square, so that a swapped axis cannot go unnoticed
+TRAIN, EVALUATE, INFERENCE = DRIVE.train, DRIVE.evaluate, DRIVE.inference
+SIZE = DRIVE.size  # (height, width): not square, so that a swapped axis cannot go unnoticed
+settings = DRIVE.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("DRIVE")
-    write_drive_sample(root, num_train=6, num_test=3, seed=0, image_size=SIZE)
-    return root
-
-
-def settings(dataset, run_dir, **more):
-    # val_fraction 0.34: 2 validation images, one for each of the 2 processes under torchrun
-    return run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [32, 32], "val_fraction": 0.34, **more})
+    return DRIVE.write_sample(tmp_path_factory.mktemp("DRIVE"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory):
-    """Four iterations of training, validated every two."""
-    run_dir = tmp_path_factory.mktemp("drive_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
-
-
-def test_training_writes_checkpoints_and_curve(trained):
-    latest = load_checkpoint(trained / "models" / "latest.pt")
-    assert set(latest) == {"network", "optimizer", "trainer", "best_model_saver"}
-    assert latest["trainer"]["iteration"] == 4
-    assert latest["optimizer"]["state"][0]["step"] == 4
-    assert (trained / "models" / "model.pt").is_file()
-    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
-    assert curve["loss"]["iteration"] == [1, 2, 3, 4]
-    assert curve["validation"]["metric"] == "dice" and curve["validation"]["iteration"] == [2, 4]
-    assert (trained / "eval" / "training_curve.png").is_file()
+def trained(tiny_runs):
+    """Four iterations of training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(DRIVE, "drive_run")
 
 
 @pytest.fixture(scope="module")
@@ -173,36 +147,6 @@ def test_evaluation_without_2nd_observer_has_no_observer_row(dataset, trained, t
     assert "2nd observer" not in table and "| DenseUNet-JA-9 | inside FOV | " in table
 
 
-def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):
-    images = tmp_path / "images"
-    images.mkdir()
-    test = drive_datalist(dataset, "test")
-    with Image.open(test[0]["image"]) as image:  # the user's own photo: jpg, other size, no FOV mask
-        image.convert("RGB").resize((50, 40)).save(images / "my_photo.jpg")
-    out = tmp_path / "out"
-    run_cli(
-        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(images.parent, trained, dataset_dir=str(images), output_dir=str(out / "mine")))
-    )
-    run_cli(  # a DRIVE layout works too: the FOV masks are found and used; the outputs keep the sub-folder
-        ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-        + cli_args(settings(dataset, trained, dataset_dir=str(dataset / "test"), output_dir=str(out / "drive")))
-    )
-    expected = {"mine/my_photo": (40, 50)} | {f"drive/images/{e['id']}": SIZE for e in test}
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
-        [f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")]
-        + ["mine/.inference_run", "drive/.inference_run"]
-    )
-    for image_id, size in expected.items():
-        prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
-        assert prob.shape == mask.shape == size and prob.dtype == np.uint8
-        assert set(np.unique(mask)) <= {0, 255}
-        assert np.array_equal(mask > 0, prob >= 128)  # the mask is the probability map at 0.5
-        assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
-    fov = read_binary(test[0]["mask"])
-    assert not read_png(out / "drive" / "images" / f"{test[0]['id']}_prob.png")[~fov].any()
-
-
 def test_inference_writes_every_readable_image_and_then_fails_naming_the_unreadable(dataset, trained, tmp_path):
     images = tmp_path / "mine"
     images.mkdir()
@@ -287,18 +231,6 @@ def test_inference_with_a_corrupt_checkpoint_names_it(dataset, tmp_path):
     assert "weights_only" not in result.stderr  # not even in a chained traceback of torch's own message
 
 
-def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
-    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
-    assert isinstance(info.value.__cause__, RunFolderError)
-    message = str(info.value.__cause__)
-    assert f"ckpt_dir {trained / 'models'}" in message and "latest.pt, model.pt" in message
-    assert "--resume True" in message and "--overwrite True" in message
-    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before  # nothing lost
-    assert not (trained / "models" / "run.lock").exists()
-
-
 def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
     shutil.copytree(trained / "models", tmp_path / "models")
     before = {p.name: p.read_bytes() for p in (tmp_path / "models").glob("*.pt")}
@@ -307,62 +239,6 @@ def test_overwrite_moves_the_earlier_run_aside(dataset, trained, tmp_path):
     assert {p.name: p.read_bytes() for p in moved.glob("*.pt")} == before
     assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 2  # the new run's
     assert not (tmp_path / "models" / "run.lock").exists()  # released at the end
-
-
-@pytest.mark.parametrize(
-    "setting, value, message",
-    [
-        ("max_iterations", 0, "max_iterations must be a positive integer, got 0"),
-        ("max_iterations", -5, "max_iterations must be a positive integer, got -5"),
-        ("val_interval", 0, "val_interval must be a positive integer, got 0"),
-        ("batch_size", 0, "batch_size must be a positive integer, got 0"),
-        ("device", "cuda", "device 'cuda': this machine has no usable CUDA GPU; use --device cpu"),
-        ("learning_rate", "abc", "learning_rate must be a number > 0, got 'abc'"),
-        ("learning_rate", 0, "learning_rate must be a number > 0, got 0"),
-        ("weight_decay", -1e-8, "weight_decay must be a number >= 0, got -1e-08"),
-        ("resume", "maybe", "resume must be True or False, got 'maybe'"),
-        ("load_pretrain", "sometimes", "load_pretrain must be True or False, got 'sometimes'"),
-    ],
-)
-def test_training_settings_are_checked_before_anything_runs(dataset, tmp_path, setting, value, message):
-    if setting == "device" and torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, tmp_path, **{setting: value}))
-    assert isinstance(info.value.__cause__, SettingError) and str(info.value.__cause__) == message
-    assert not (tmp_path / "models").exists()  # stopped before touching any folder
-
-
-def test_bundle_properties_and_metadata(dataset, tmp_path):
-    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path), n=4)
-
-
-def test_export_to_torchscript(trained, tmp_path):
-    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 1, 44, 52))
-
-
-def test_export_to_onnx_with_any_image_size(trained, tmp_path):
-    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(1, 1, 45, 53))
-
-
-@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
-def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
-    train_files = f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"
-    run_cli(TORCHRUN + ["--config_file", train_files] + overrides)
-    latest = load_checkpoint(tmp_path / "models" / "latest.pt")
-    assert latest["trainer"]["iteration"] == 4 and "module." not in next(iter(latest["network"]))
-    assert len(list((tmp_path / "eval").glob("events.out.tfevents.*"))) == 2  # rank 0 only: trainer and validator
-    saved = (tmp_path / "models" / "latest.pt").read_bytes()
-    again = run_cli(TORCHRUN + ["--config_file", train_files] + overrides, expect_failure=True)
-    assert "latest.pt" in again.stdout + again.stderr and "--overwrite True" in again.stdout + again.stderr
-    assert (tmp_path / "models" / "latest.pt").read_bytes() == saved  # rank 0 refused before any rank trained
-    eval_files = f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"
-    run_cli(TORCHRUN + ["--config_file", eval_files] + overrides)
-    with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
-        ids = sorted(row["id"] for row in csv.DictReader(f))
-    assert ids == sorted(e["id"] for e in drive_datalist(dataset, "test"))  # each test image once, from both ranks
-    assert len(list((tmp_path / "eval" / "predictions").glob("*_mask.png"))) == 3
 
 
 def test_training_stops_at_max_iterations_between_validations(dataset, tmp_path):
@@ -399,22 +275,6 @@ def test_nan_loss_ends_the_run_with_an_error(dataset, tmp_path):
     assert result.returncode != 0
     assert "FloatingPointError: Loss is nan at iteration 1" in result.stderr
     assert not (tmp_path / "models" / "latest.pt").exists()
-
-
-def test_killed_run_resumes_from_its_last_checkpoint(dataset, trained, tmp_path):
-    total = 30
-    killed_at, resumed, curve = kill_and_resume(
-        TRAIN, settings(dataset, tmp_path, max_iterations=total, val_interval=2), tmp_path
-    )
-    assert 0 < killed_at < total
-    reference = load_checkpoint(trained / "models" / "latest.pt")  # an uninterrupted run, for the structure
-    assert resumed["trainer"] == {"epoch_length": 2, "iteration": total, "max_epochs": total // 2}
-    assert resumed["optimizer"]["state"][0]["step"] == total  # the optimizer state went on, not restarted
-    assert {k: v.shape for k, v in resumed["network"].items()} == {k: v.shape for k, v in reference["network"].items()}
-    assert resumed["best_model_saver"]["_saved"]
-    assert curve["loss"]["iteration"] == list(range(1, total + 1))  # every iteration once: nothing lost or repeated
-    assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["latest.pt", "model.pt"]  # lock released
 
 
 @pytest.mark.parametrize("inside", [False, True])

@@ -1,5 +1,7 @@
-"""The ISIC-2017 bundle on tiny sample data, CPU only: train, evaluate at the original size (checked against
-numpy), infer, export, properties, metadata, multi-process training under torchrun, and kill-and-resume."""
+"""The ISIC-2017 bundle on tiny sample data, CPU only: evaluation at the original size (checked against numpy),
+empty references, and inference on 16-bit and oddly named images. What the shared recipe gives every bundle
+(checkpoints, inference on the command line, export, properties, torchrun, kill-and-resume, ...) is tested in
+test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -9,58 +11,29 @@ import json
 import numpy as np
 import pytest
 import torch
-from bundle_helpers import (
-    TORCHRUN,
-    check_onnx_export,
-    check_properties_and_metadata,
-    check_torchscript_export,
-    cli_args,
-    configs,
-    kill_and_resume,
-    load_checkpoint,
-    read_binary,
-    read_png,
-    run_cli,
-    run_settings,
-    run_workflow,
-)
+from bundle_cases import ISIC2017
+from bundle_helpers import read_binary, read_png, run_settings, run_workflow
 from metrics_reference import confusion_metrics, roc_auc
 from PIL import Image
 
 from monai_jattn.data import DatasetError
 from monai_jattn.datasets.isic2017 import isic2017_datalist, write_isic2017_sample
-from monai_jattn.run_folders import RunFolderError
 
-CONFIGS = configs("isic2017_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-SIZE = (44, 60)  # (height, width) of the sample images; the network sees TRAIN_SIZE
-TRAIN_SIZE = [32, 48]
+CONFIGS = ISIC2017.configs
+TRAIN, EVALUATE, INFERENCE = ISIC2017.train, ISIC2017.evaluate, ISIC2017.inference
+SIZE = ISIC2017.size  # (height, width) of the sample images; the network sees train_size
+settings = ISIC2017.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ISIC2017")
-    write_isic2017_sample(root, num_train=6, num_val=2, num_test=3, seed=0, image_size=SIZE)
-    return root
-
-
-def settings(dataset, run_dir, **more):
-    return run_settings(CONFIGS, dataset, run_dir, **{"train_size": TRAIN_SIZE, **more})
+    return ISIC2017.write_sample(tmp_path_factory.mktemp("ISIC2017"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("isic_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
-
-
-def test_training_writes_checkpoints_and_curve(trained):
-    latest = load_checkpoint(trained / "models" / "latest.pt")
-    assert latest["trainer"]["iteration"] == 4 and latest["optimizer"]["state"][0]["step"] == 4
-    assert (trained / "models" / "model.pt").is_file()
-    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
-    assert curve["loss"]["iteration"] == [1, 2, 3, 4] and curve["validation"]["iteration"] == [2, 4]
+def trained(tiny_runs):
+    """Four iterations of training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(ISIC2017, "isic_run")
 
 
 def test_evaluation_at_original_size_equals_numpy(dataset, trained):
@@ -161,41 +134,6 @@ def test_an_empty_reference_is_scored_and_reported_never_dropped(tmp_path, foreg
     assert "- Dice:" not in report and "- Jaccard:" not in report  # defined for every image
 
 
-def test_inference_command_line_on_a_folder_of_images(dataset, trained, tmp_path):
-    test = isic2017_datalist(dataset, "test")
-    images = tmp_path / "images"
-    images.mkdir()
-    with Image.open(test[0]["image"]) as image:
-        image.resize((70, 52)).save(images / "my_lesion.png")
-    out = tmp_path / "out"
-    with Image.open(test[1]["image"]) as image:  # a dermoscopy camera's JPEG, stored turned, shown upright
-        upright = np.asarray(image.convert("RGB"))
-    exif = Image.Exif()
-    exif[0x0112] = 8  # the viewer turns the stored pixels a quarter anticlockwise
-    Image.fromarray(np.ascontiguousarray(np.rot90(upright, -1))).save(images / "turned.png", exif=exif)
-    for folder in (images, dataset / "ISIC-2017_Test_v2_Data"):  # superpixel files there are skipped
-        run_cli(
-            ["monai.bundle", "run", "--config_file", str(INFERENCE)]
-            + cli_args(settings(dataset, trained, dataset_dir=str(folder), output_dir=str(out / folder.name)))
-        )
-    expected = {"images/my_lesion": (52, 70), "images/turned": SIZE}
-    expected |= {f"ISIC-2017_Test_v2_Data/{e['id']}": SIZE for e in test}
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
-        [f"{i}_{s}.png" for i in expected for s in ("prob", "mask", "overlay")]
-        + ["images", "ISIC-2017_Test_v2_Data", "images/.inference_run", "ISIC-2017_Test_v2_Data/.inference_run"]
-    )
-    for suffix in ("prob", "mask", "overlay"):  # the turned photo's outputs are those of the photo stored upright
-        np.testing.assert_array_equal(
-            read_png(out / "images" / f"turned_{suffix}.png"),
-            read_png(out / "ISIC-2017_Test_v2_Data" / f"{test[1]['id']}_{suffix}.png"),
-        )
-    for image_id, size in expected.items():
-        prob, mask = read_png(out / f"{image_id}_prob.png"), read_png(out / f"{image_id}_mask.png")
-        assert prob.shape == mask.shape == size and set(np.unique(mask)) <= {0, 255}
-        assert np.array_equal(mask > 0, prob >= 128)
-        assert read_png(out / f"{image_id}_overlay.png").shape == (*size, 3)
-
-
 def test_inference_segments_16_bit_and_oddly_named_images_and_names_the_unreadable(dataset, trained, tmp_path):
     images = tmp_path / "mine"
     images.mkdir()
@@ -212,48 +150,3 @@ def test_inference_segments_16_bit_and_oddly_named_images_and_names_the_unreadab
     stems = ("lesion_segmentation", "ISIC_0000001_superpixels")
     expected = [f"{i}_{s}.png" for i in stems for s in ("prob", "mask", "overlay")]
     assert sorted(p.name for p in out.iterdir()) == sorted([*expected, ".inference_run"])  # every readable image
-
-
-def test_a_fresh_run_into_an_earlier_runs_ckpt_dir_stops_and_names_its_checkpoints(dataset, trained):
-    before = {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")}
-    with pytest.raises(RuntimeError) as info:  # MONAI's "Failed to instantiate ...", caused by ours
-        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
-    assert isinstance(info.value.__cause__, RunFolderError)
-    assert f"ckpt_dir {trained / 'models'} already holds checkpoints" in str(info.value.__cause__)
-    assert {p.name: p.read_bytes() for p in (trained / "models").glob("*.pt")} == before
-
-
-def test_bundle_properties_and_metadata(dataset, tmp_path):
-    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
-
-
-def test_export_to_torchscript(trained, tmp_path):
-    check_torchscript_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.ts", torch.rand(1, 3, 48, 36))
-
-
-def test_export_to_onnx_with_any_image_size(trained, tmp_path):
-    check_onnx_export(CONFIGS, trained / "models" / "model.pt", tmp_path / "model.onnx", torch.rand(2, 3, 37, 51))
-
-
-@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not available")
-def test_multi_process_training_and_evaluation_with_torchrun(dataset, tmp_path):
-    overrides = cli_args(settings(dataset, tmp_path, max_iterations=4, val_interval=2))
-    run_cli(TORCHRUN + ["--config_file", f"['{TRAIN}','{CONFIGS / 'multi_gpu_train.json'}']"] + overrides)
-    assert load_checkpoint(tmp_path / "models" / "latest.pt")["trainer"]["iteration"] == 4
-    run_cli(
-        TORCHRUN + ["--config_file", f"['{TRAIN}','{EVALUATE}','{CONFIGS / 'multi_gpu_evaluate.json'}']"] + overrides
-    )
-    with open(tmp_path / "eval" / "metrics_per_image.csv") as f:
-        ids = sorted(row["id"] for row in csv.DictReader(f))
-    assert ids == sorted(e["id"] for e in isic2017_datalist(dataset, "test"))
-
-
-def test_killed_run_resumes_from_its_last_checkpoint(dataset, tmp_path):
-    total = 30
-    killed_at, resumed, curve = kill_and_resume(
-        TRAIN, settings(dataset, tmp_path, max_iterations=total, val_interval=2), tmp_path
-    )
-    assert 0 < killed_at < total
-    assert resumed["trainer"]["iteration"] == total and resumed["optimizer"]["state"][0]["step"] == total
-    assert curve["loss"]["iteration"] == list(range(1, total + 1))
-    assert curve["validation"]["iteration"] == list(range(2, total + 1, 2))

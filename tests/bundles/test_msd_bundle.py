@@ -1,6 +1,8 @@
-"""The MSD-layout bundle on tiny synthetic NIfTI data, CPU only: 3D training, evaluation (Dice per class,
-checked against numpy), inference round trip (each mask has its input's shape and affine), several classes,
-2D data, properties, metadata, building without data and overwrite protection."""
+"""The MSD-layout bundle on tiny synthetic NIfTI data, CPU only: evaluation (Dice per class, checked against numpy),
+the inference round trip (each mask has its input's shape and affine), truncated images, masks never written over
+files, several classes and 2D data. What the shared recipe gives every bundle (3D training's checkpoints and curve,
+an earlier run's ``ckpt_dir`` refused, properties, metadata, building without data, ...) is tested in
+test_shared_recipe.py."""
 
 from __future__ import annotations
 
@@ -12,68 +14,26 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from bundle_helpers import (
-    TINY_NETWORK,
-    check_properties_and_metadata,
-    cli_args,
-    configs,
-    dataset_error,
-    load_checkpoint,
-    run_cli,
-    run_settings,
-    run_workflow,
-)
+from bundle_cases import MSD
+from bundle_helpers import cli_args, dataset_error, load_checkpoint, run_cli, run_workflow
 
-from monai_jattn.datasets.__main__ import main
 from monai_jattn.datasets.msd import msd_datalist, write_msd_sample
 from monai_jattn.run_folders import RunFolderError
 
-CONFIGS = configs("msd_jattn_segmentation")
-TRAIN, EVALUATE, INFERENCE = CONFIGS / "train.json", CONFIGS / "evaluate.json", CONFIGS / "inference.json"
-TINY_3D = TINY_NETWORK | {"network_def#init_features": 4, "network_def#decoder_features": [4, 4]}
-"""Narrower still than the 2D tests' network: 3D convolutions cost a lot more on CPU."""
-SIZE = (24, 20, 12)  # stored voxels at 0.8 x 1.2 x 2.0 mm: about 19 x 24 x 24 on the 1 mm grid
+TRAIN, EVALUATE, INFERENCE = MSD.train, MSD.evaluate, MSD.inference
+settings = MSD.settings
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     """Five training cases and two test images, written by the data command line."""
-    root = tmp_path_factory.mktemp("msd") / "Task00"
-    assert main(["sample", "msd", str(root), "--train", "5", "--test", "2", "--size", *map(str, SIZE)]) == 0
-    return root
-
-
-def settings(dataset: Path, run_dir: Path, **more) -> dict:
-    # val_fraction 0.4: 2 of the 5 training cases validate
-    common = run_settings(CONFIGS, dataset, run_dir, **{"patch_size": [16, 16, 16], "val_fraction": 0.4, **more})
-    return common | {k: v for k, v in TINY_3D.items() if k not in more}
+    return MSD.write_sample(tmp_path_factory.mktemp("msd"))
 
 
 @pytest.fixture(scope="module")
-def trained(dataset, tmp_path_factory) -> Path:
-    """Four iterations of 3D training, validated every two."""
-    run_dir = tmp_path_factory.mktemp("msd_run")
-    run_workflow([TRAIN], **settings(dataset, run_dir, max_iterations=4, val_interval=2))
-    return run_dir
-
-
-def test_training_writes_checkpoints_and_curve(trained):
-    latest = load_checkpoint(trained / "models" / "latest.pt")
-    assert set(latest) == {"network", "optimizer", "trainer", "best_model_saver"}
-    assert latest["trainer"]["iteration"] == 4 and latest["optimizer"]["state"][0]["step"] == 4
-    head = load_checkpoint(trained / "models" / "model.pt")["head.weight"]
-    assert head.shape[0] == 3 and head.ndim == 5  # three classes from dataset.json, 3D convolutions
-    curve = json.loads((trained / "eval" / "training_curve.json").read_text())
-    assert curve["validation"]["metric"] == "mean_dice" and curve["validation"]["iteration"] == [2, 4]
-
-
-def test_a_second_run_does_not_overwrite_the_first(dataset, trained):
-    with pytest.raises(RuntimeError) as error:
-        run_workflow([TRAIN], **settings(dataset, trained, max_iterations=2, val_interval=2))
-    cause = error.value
-    while cause is not None and not isinstance(cause, RunFolderError):
-        cause = cause.__cause__
-    assert isinstance(cause, RunFolderError), error.value
+def trained(tiny_runs) -> Path:
+    """Four iterations of 3D training, validated every two: this module's copy of the session's run."""
+    return tiny_runs.trained(MSD, "msd_run")
 
 
 def _dice(pred: np.ndarray, label: np.ndarray) -> float:
@@ -174,7 +134,3 @@ def test_2d_data_with_four_classes_trains_and_infers(tmp_path):
     image, mask = nib.load(entry["image"]), nib.load(tmp_path / "masks" / f"{entry['id']}_seg.nii.gz")
     assert mask.shape == image.shape == (64, 48)
     np.testing.assert_allclose(mask.affine, image.affine, atol=1e-5)
-
-
-def test_properties_and_metadata(dataset, tmp_path):
-    check_properties_and_metadata(CONFIGS, settings(dataset, tmp_path))
