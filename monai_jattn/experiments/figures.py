@@ -75,7 +75,7 @@ def plot_dice_bars(rows: Sequence[dict[str, Any]], path: str | os.PathLike, titl
         axis.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=7, padding=2)
         runs = [[float(row[key]) for row in rows if row["model"] == entry["model"]] for entry in summary]
         if any(len(values) > 1 for values in runs):  # each seed's own score, so the spread behind the bar shows
-            xs = [i for i, values in enumerate(runs) for _ in values]
+            xs = [i + 0.2 for i, values in enumerate(runs) for _ in values]  # beside the error bar, not on it
             axis.scatter(xs, [v for values in runs for v in values], s=12, color="black", zorder=3, label="one seed")
             axis.legend(fontsize=7, loc="lower left")
         seen = [v for values in runs for v in values]

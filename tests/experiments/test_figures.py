@@ -33,7 +33,7 @@ def test_bars_show_the_mean_and_a_dot_for_each_seed(monkeypatch, tmp_path):
     assert [bar.get_height() for bar in axis.patches] == pytest.approx([0.75, 0.77])
     dots = [c for c in axis.collections if isinstance(c, PathCollection)]
     assert len(dots) == 1
-    np.testing.assert_allclose(dots[0].get_offsets(), [[0, 0.70], [0, 0.80], [1, 0.78], [1, 0.76]])
+    np.testing.assert_allclose(dots[0].get_offsets(), [[0.2, 0.70], [0.2, 0.80], [1.2, 0.78], [1.2, 0.76]])
     low, high = axis.get_ylim()
     assert low < 0.70 and high > 0.80  # every seed is inside the plot, not only the means
 
