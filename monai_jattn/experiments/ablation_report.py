@@ -142,7 +142,8 @@ def write_report(
         row["label"]: output_dir / "runs" / f"{model}_seed{row['seed']}" / "eval" / "predictions"
         for model, row in first_seed.items()
     }
-    skipped = [] if main_dice(rows) else ["no Dice bar chart: the runs report no dice or mean_dice"]
+    has_dice = main_dice(rows) is not None
+    skipped = [] if has_dice else ["no Dice bar chart: the runs report no dice or mean_dice"]
     try:
         grid = _grid_pictures(dataset, Path(dataset_dir), mask_folders, num_figure_images)
     except _NoGrid as reason:
@@ -160,14 +161,14 @@ def write_report(
         *skipped,
     ]
     markdown = results_markdown(rows, f"Ablation on {title}", notes)
-    if main_dice(rows):
+    if has_dice:
         markdown += f"\n## Each run\n\n{each_run_markdown(rows, output_dir)}"
     if dataset in PAPER_RESULTS:
         published = PAPER_RESULTS[dataset]
         markdown += f"\n{published.note}\n\n" + paper_table_markdown(published.table)
     write_results_csv(rows, output_dir / "results.csv")
     write_text_atomic(output_dir / "results.md", markdown)
-    if main_dice(rows):
+    if has_dice:
         plot_dice_bars(
             rows, output_dir / "dice_bars.png", f"{title}: Dice per model ({', '.join(map(str, budgets))} iterations)"
         )
